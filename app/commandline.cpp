@@ -1,0 +1,69 @@
+#include "app/commandline.h"
+
+#include <QCoreApplication>
+#include <QSocketNotifier>
+
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+namespace poolscope::app {
+namespace {
+
+std::atomic<bool> g_terminate{false};
+int g_pipe[2] = {-1, -1};
+
+extern "C" void onTerminationSignal(int sig)
+{
+    if (g_terminate.exchange(true)) {
+        std::signal(sig, SIG_DFL); // second signal: let the user force it
+        return;
+    }
+    const char byte = 1;
+    [[maybe_unused]] ssize_t n = ::write(g_pipe[1], &byte, 1);
+}
+
+} // namespace
+
+void installTerminationHandler()
+{
+    if (g_pipe[0] >= 0)
+        return;
+    if (::pipe(g_pipe) != 0)
+        return;
+    auto *notifier = new QSocketNotifier(g_pipe[0], QSocketNotifier::Read, QCoreApplication::instance());
+    QObject::connect(notifier, &QSocketNotifier::activated, QCoreApplication::instance(), [] {
+        char byte;
+        [[maybe_unused]] ssize_t n = ::read(g_pipe[0], &byte, 1);
+        QCoreApplication::quit();
+    });
+    struct sigaction action {};
+    action.sa_handler = onTerminationSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+const std::atomic<bool> &terminationRequested()
+{
+    return g_terminate;
+}
+
+void printLine(const QString &line)
+{
+    const QByteArray utf8 = line.toUtf8();
+    std::fwrite(utf8.constData(), 1, size_t(utf8.size()), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+}
+
+void printError(const QString &line)
+{
+    const QByteArray utf8 = line.toUtf8();
+    std::fwrite(utf8.constData(), 1, size_t(utf8.size()), stderr);
+    std::fputc('\n', stderr);
+    std::fflush(stderr);
+}
+
+} // namespace poolscope::app

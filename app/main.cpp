@@ -1,0 +1,79 @@
+// poolscope: the dashboard and its command line. Subcommands each parse their own options;
+// this file only dispatches.
+#include "app/commandline.h"
+#include "core/logging/logging.h"
+#include "ui/uiversion.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+
+#include <cstring>
+#include <functional>
+#include <map>
+
+using namespace poolscope;
+
+namespace {
+
+struct Subcommand
+{
+    const char *summary;
+    std::function<int(const QStringList &)> run;
+};
+
+const std::map<QString, Subcommand> &subcommands()
+{
+    static const std::map<QString, Subcommand> table = {
+        {QStringLiteral("sandbox"),
+         {"Run a throwaway PostgreSQL 15 + PgBouncer on 127.0.0.1 and print how to reach them",
+          app::runSandboxCommand}},
+        {QStringLiteral("bench"),
+         {"Closed-loop benchmark of the connection pool: W workers share M connections",
+          app::runBenchCommand}},
+    };
+    return table;
+}
+
+QString topLevelHelp()
+{
+    QString text = QStringLiteral("Usage: poolscope <command> [options]\n\n"
+                                  "PoolScope - a dashboard for PostgreSQL connection pooling.\n\n"
+                                  "Commands:\n");
+    for (const auto &[name, command] : subcommands())
+        text += QStringLiteral("  %1  %2\n").arg(name, -10).arg(QString::fromUtf8(command.summary));
+    text += QStringLiteral("\nRun 'poolscope <command> --help' for the options of a command.\n"
+                           "Options:\n  -h, --help     Show this help.\n"
+                           "  -v, --version  Show the version and the linked library versions.\n");
+    return text;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("poolscope"));
+    QCoreApplication::setOrganizationName(QStringLiteral("PoolScope"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(POOLSCOPE_VERSION));
+    logging::installQtMessageHandler();
+
+    const QStringList args = QCoreApplication::arguments();
+    if (args.size() < 2 || args.at(1) == QLatin1String("-h") || args.at(1) == QLatin1String("--help")) {
+        app::printLine(topLevelHelp());
+        return app::ExitOk;
+    }
+    if (args.at(1) == QLatin1String("-v") || args.at(1) == QLatin1String("--version")) {
+        app::printLine(QStringLiteral("poolscope %1 (%2)")
+                           .arg(QCoreApplication::applicationVersion(), ui::guiLibraryVersions()));
+        return app::ExitOk;
+    }
+    const auto it = subcommands().find(args.at(1));
+    if (it == subcommands().end()) {
+        app::printError(QStringLiteral("poolscope: unknown command or option '%1'. Run 'poolscope --help'.")
+                            .arg(args.at(1)));
+        return app::ExitUsage;
+    }
+    QStringList subArgs = args.mid(2);
+    subArgs.prepend(QStringLiteral("poolscope ") + args.at(1));
+    return it->second.run(subArgs);
+}

@@ -1,0 +1,10 @@
+#include "app/commandline.h"
+
+namespace poolscope::app {
+
+int runSandboxCommand(const QStringList &)
+{
+    return ExitFailure;
+}
+
+} // namespace poolscope::app

@@ -1,0 +1,84 @@
+#pragma once
+
+#include "core/util/result.h"
+
+#include <QString>
+
+#include <chrono>
+#include <memory>
+
+namespace poolscope::sandbox {
+
+struct SandboxOptions
+{
+    int maxConnections = 100;            // PostgreSQL max_connections
+    int superuserReservedConnections = 3;
+    int poolSize = 20;                   // PgBouncer default_pool_size (per user/database pair)
+    int maxClientConnections = 2000;     // PgBouncer max_client_conn
+    std::chrono::milliseconds startTimeout{30000};
+};
+
+// Everything a client needs to reach the sandbox. No field carries a password: they live only in
+// the pgpass file `passFile` (mode 0600), which libpq reads through PGPASSFILE or passfile=.
+struct SandboxEndpoints
+{
+    QString directUri;          // app role -> PostgreSQL, e.g. postgresql://app@127.0.0.1:P/app
+    QString pooledUri;          // app role -> PgBouncer (transaction mode)
+    QString adminUri;           // superuser -> PostgreSQL (tests: pg_terminate_backend etc.)
+    QString poolerConsoleUri;   // stats user -> PgBouncer admin console (dbname=pgbouncer)
+    QString passFile;           // pgpass file with every role's password
+    QString appUser;            // "app"
+    QString database;           // "app"
+    int postgresPort = 0;
+    int bouncerPort = 0;
+    qint64 postgresPid = 0;
+    qint64 bouncerPid = 0;
+    QString directory;          // the temp dir holding data, sockets, configs and logs
+};
+
+struct SandboxError
+{
+    QString message;            // what failed and why, e.g. the tail of the server's log
+};
+
+class SandboxPrivate;
+
+// A throwaway PostgreSQL 15 cluster plus a PgBouncer (transaction mode) in front of it, on
+// 127.0.0.1 with free ports, in a private temp directory.
+//
+// Ownership and lifetime contract:
+//  - Both servers are child processes of this process, run in the foreground (never daemonised)
+//    as the `postgres` user when running as root. Each child has PR_SET_PDEATHSIG(SIGKILL) set, so
+//    if this process dies - even by SIGKILL - the servers die too; a small sentinel process removes
+//    the temp directory in that case.
+//  - PR_SET_PDEATHSIG fires when the *thread* that started the child exits. Call start() and
+//    restartPostgres() on a thread that outlives the Sandbox (normally the main thread).
+//  - The destructor stops both servers (PgBouncer, then a fast PostgreSQL shutdown) and removes the
+//    directory. Not thread-safe: use one Sandbox from one thread.
+class Sandbox
+{
+public:
+    Sandbox();
+    ~Sandbox();
+    Sandbox(const Sandbox &) = delete;
+    Sandbox &operator=(const Sandbox &) = delete;
+
+    // Blocks until both servers accept connections (about 1 s here) or fails with the reason.
+    Result<SandboxEndpoints, SandboxError> start(const SandboxOptions &options = {});
+
+    bool isRunning() const;
+    const SandboxEndpoints &endpoints() const;
+
+    // For outage tests: stop PostgreSQL (fast shutdown: clients get 57P01), then start it again on
+    // the same port and data directory. PgBouncer keeps running.
+    Result<bool, SandboxError> stopPostgres();
+    Result<bool, SandboxError> startPostgres();
+
+    // Stops everything now (also done by the destructor). Idempotent.
+    void stop();
+
+private:
+    std::unique_ptr<SandboxPrivate> d;
+};
+
+} // namespace poolscope::sandbox
