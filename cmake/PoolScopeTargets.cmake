@@ -1,13 +1,20 @@
 # Project-wide strictness, applied per target (never through global flags) so that the core/GUI
 # boundary and warning levels stay visible in each target's own definition.
+#
+# poolscope_target_defaults(<target> [USES_QCUSTOMPLOT])
+# QCustomPlot's header uses the `signals` keyword and `foreach`, so targets that include it keep
+# both; everything else is built with QT_NO_KEYWORDS and QT_NO_FOREACH.
 function(poolscope_target_defaults target)
+    cmake_parse_arguments(ARG "USES_QCUSTOMPLOT" "" "" ${ARGN})
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
     if(POOLSCOPE_WERROR)
         target_compile_options(${target} PRIVATE -Werror)
     endif()
     target_compile_definitions(${target} PRIVATE
-        QT_NO_CAST_FROM_ASCII QT_NO_CAST_TO_ASCII QT_NO_URL_CAST_FROM_STRING
-        QT_USE_QSTRINGBUILDER QT_NO_FOREACH QT_NO_KEYWORDS)
+        QT_NO_CAST_FROM_ASCII QT_NO_CAST_TO_ASCII QT_NO_URL_CAST_FROM_STRING QT_USE_QSTRINGBUILDER)
+    if(NOT ARG_USES_QCUSTOMPLOT)
+        target_compile_definitions(${target} PRIVATE QT_NO_KEYWORDS QT_NO_FOREACH)
+    endif()
 endfunction()
 
 # poolscope_add_test(NAME <name> SOURCES <files...> LIBS <targets...> [LABELS <labels...>] [TIMEOUT <s>])

@@ -1,0 +1,109 @@
+#include "core/db/conninfo.h"
+
+#include <libpq-fe.h>
+
+#include <memory>
+
+namespace poolscope {
+namespace {
+
+QString quoteValue(const QString &value)
+{
+    QString escaped = value;
+    escaped.replace(QLatin1Char('\\'), QLatin1String("\\\\"));
+    escaped.replace(QLatin1Char('\''), QLatin1String("\\'"));
+    return QLatin1Char('\'') + escaped + QLatin1Char('\'');
+}
+
+QString render(const QList<ConnInfo::Entry> &entries, bool hideSecrets)
+{
+    QStringList parts;
+    for (const auto &[key, value] : entries) {
+        const bool secret = key == QLatin1String("password");
+        parts << key + QLatin1Char('=') + (secret && hideSecrets ? QStringLiteral("***") : quoteValue(value));
+    }
+    return parts.join(QLatin1Char(' '));
+}
+
+} // namespace
+
+Result<ConnInfo, DbError> ConnInfo::parse(const QString &text)
+{
+    char *errmsg = nullptr;
+    const QByteArray utf8 = text.toUtf8();
+    std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(
+        PQconninfoParse(utf8.constData(), &errmsg), &PQconninfoFree);
+    if (!options) {
+        QString message = errmsg ? QString::fromUtf8(errmsg).trimmed()
+                                 : QStringLiteral("out of memory while parsing the connection string");
+        PQfreemem(errmsg);
+        return makeError(ErrorKind::InvalidConfiguration,
+                         QStringLiteral("invalid connection string: %1").arg(message));
+    }
+    ConnInfo info;
+    for (PQconninfoOption *o = options.get(); o->keyword; ++o) {
+        if (o->val)
+            info.m_entries.append({QString::fromUtf8(o->keyword), QString::fromUtf8(o->val)});
+    }
+    return info;
+}
+
+QString ConnInfo::value(const QString &keyword) const
+{
+    for (const auto &[key, value] : m_entries) {
+        if (key == keyword)
+            return value;
+    }
+    return {};
+}
+
+bool ConnInfo::has(const QString &keyword) const
+{
+    for (const auto &entry : m_entries) {
+        if (entry.first == keyword)
+            return true;
+    }
+    return false;
+}
+
+void ConnInfo::set(const QString &keyword, const QString &value)
+{
+    for (auto &entry : m_entries) {
+        if (entry.first == keyword) {
+            entry.second = value;
+            return;
+        }
+    }
+    m_entries.append({keyword, value});
+}
+
+void ConnInfo::remove(const QString &keyword)
+{
+    m_entries.removeIf([&](const Entry &e) { return e.first == keyword; });
+}
+
+QString ConnInfo::host() const
+{
+    const QString hosts = has(QStringLiteral("host")) ? value(QStringLiteral("host"))
+                                                      : value(QStringLiteral("hostaddr"));
+    return hosts.section(QLatin1Char(','), 0, 0);
+}
+
+int ConnInfo::port() const
+{
+    bool ok = false;
+    const int p = value(QStringLiteral("port")).section(QLatin1Char(','), 0, 0).toInt(&ok);
+    return ok ? p : 5432;
+}
+
+QString ConnInfo::toConninfoString() const
+{
+    return render(m_entries, false);
+}
+
+QString ConnInfo::redacted() const
+{
+    return render(m_entries, true);
+}
+
+} // namespace poolscope
