@@ -3,7 +3,6 @@
 #include "core/util/result.h"
 
 #include <QString>
-
 #include <chrono>
 #include <memory>
 
@@ -11,34 +10,36 @@ namespace poolscope::sandbox {
 
 struct SandboxOptions
 {
-    int maxConnections = 100;            // PostgreSQL max_connections
+    int maxConnections = 100; // PostgreSQL max_connections
     int superuserReservedConnections = 3;
-    int poolSize = 20;                   // PgBouncer default_pool_size (per user/database pair)
-    int maxClientConnections = 2000;     // PgBouncer max_client_conn
-    std::chrono::milliseconds startTimeout{30000};
+    int poolSize = 20; // PgBouncer default_pool_size (per user/database pair)
+    int maxClientConnections = 2000; // PgBouncer max_client_conn
+    std::chrono::milliseconds startTimeout { 30000 }; // whole start(), and each startPostgres()
+    QString postgresBinDirectory; // empty: /usr/lib/postgresql/15/bin
+    QString pgbouncerProgram; // empty: /usr/sbin/pgbouncer
 };
 
 // Everything a client needs to reach the sandbox. No field carries a password: they live only in
 // the pgpass file `passFile` (mode 0600), which libpq reads through PGPASSFILE or passfile=.
 struct SandboxEndpoints
 {
-    QString directUri;          // app role -> PostgreSQL, e.g. postgresql://app@127.0.0.1:P/app
-    QString pooledUri;          // app role -> PgBouncer (transaction mode)
-    QString adminUri;           // superuser -> PostgreSQL (tests: pg_terminate_backend etc.)
-    QString poolerConsoleUri;   // stats user -> PgBouncer admin console (dbname=pgbouncer)
-    QString passFile;           // pgpass file with every role's password
-    QString appUser;            // "app"
-    QString database;           // "app"
+    QString directUri; // app role -> PostgreSQL, e.g. postgresql://app@127.0.0.1:P/app
+    QString pooledUri; // app role -> PgBouncer (transaction mode)
+    QString adminUri; // superuser -> PostgreSQL (tests: pg_terminate_backend etc.)
+    QString poolerConsoleUri; // stats user -> PgBouncer admin console (dbname=pgbouncer)
+    QString passFile; // pgpass file with every role's password
+    QString appUser; // "app"
+    QString database; // "app"
     int postgresPort = 0;
     int bouncerPort = 0;
     qint64 postgresPid = 0;
     qint64 bouncerPid = 0;
-    QString directory;          // the temp dir holding data, sockets, configs and logs
+    QString directory; // the temp dir holding data, sockets, configs and logs
 };
 
 struct SandboxError
 {
-    QString message;            // what failed and why, e.g. the tail of the server's log
+    QString message; // what failed and why, e.g. the tail of the server's log
 };
 
 class SandboxPrivate;
@@ -52,7 +53,10 @@ class SandboxPrivate;
 //    if this process dies - even by SIGKILL - the servers die too; a small sentinel process removes
 //    the temp directory in that case.
 //  - PR_SET_PDEATHSIG fires when the *thread* that started the child exits. Call start() and
-//    restartPostgres() on a thread that outlives the Sandbox (normally the main thread).
+//    startPostgres() on a thread that outlives the Sandbox (normally the main thread).
+//  - Passwords are random per sandbox, registered with registerSecret() (so logs redact them) and
+//    written only to the pgpass file (owned by the invoking user) and to server-side files inside
+//    the private directory.
 //  - The destructor stops both servers (PgBouncer, then a fast PostgreSQL shutdown) and removes the
 //    directory. Not thread-safe: use one Sandbox from one thread.
 class Sandbox

@@ -1,0 +1,119 @@
+#include "tests/support/sandboxfixture.h"
+
+#include <QFile>
+#include <QtGlobal>
+#include <libpq-fe.h>
+#include <sys/select.h>
+
+namespace poolscope::testing {
+namespace {
+
+using ConnPtr = std::unique_ptr<PGconn, decltype(&PQfinish)>;
+
+// PQconnectStart + a poll loop, with verbose errors set before the handshake so that startup
+// failures carry their SQLSTATE.
+ConnPtr connectVerbose(const QString &conninfoOrUri)
+{
+    ConnPtr conn(PQconnectStart(conninfoOrUri.toUtf8().constData()), &PQfinish);
+    if (!conn || PQstatus(conn.get()) == CONNECTION_BAD)
+        return conn;
+    PQsetErrorVerbosity(conn.get(), PQERRORS_VERBOSE);
+    PostgresPollingStatusType state = PGRES_POLLING_WRITING;
+    while (state != PGRES_POLLING_OK && state != PGRES_POLLING_FAILED) {
+        const int socket = PQsocket(conn.get());
+        if (socket < 0)
+            break;
+        fd_set fds;
+        FD_ZERO(&fds);
+        FD_SET(socket, &fds);
+        timeval timeout { 10, 0 };
+        const int ready = state == PGRES_POLLING_READING
+            ? ::select(socket + 1, &fds, nullptr, nullptr, &timeout)
+            : ::select(socket + 1, nullptr, &fds, nullptr, &timeout);
+        if (ready <= 0)
+            break;
+        state = PQconnectPoll(conn.get());
+    }
+    return conn;
+}
+
+QString messageOf(PGconn *conn)
+{
+    return conn ? QString::fromUtf8(PQerrorMessage(conn)).trimmed()
+                : QStringLiteral("out of memory");
+}
+
+} // namespace
+
+SandboxFixture::SandboxFixture() = default;
+
+SandboxFixture::~SandboxFixture()
+{
+    stop();
+}
+
+bool SandboxFixture::start(const sandbox::SandboxOptions &options)
+{
+    stop();
+    m_error.clear();
+    m_sandbox = std::make_unique<sandbox::Sandbox>();
+    const auto started = m_sandbox->start(options);
+    if (!started) {
+        m_error = started.error().message;
+        return false;
+    }
+    qputenv("PGPASSFILE", QFile::encodeName(started.value().passFile));
+    return true;
+}
+
+void SandboxFixture::stop()
+{
+    if (m_sandbox)
+        m_sandbox->stop();
+}
+
+bool SandboxFixture::isRunning() const
+{
+    return m_sandbox && m_sandbox->isRunning();
+}
+
+const sandbox::SandboxEndpoints &SandboxFixture::endpoints() const
+{
+    static const sandbox::SandboxEndpoints none;
+    return m_sandbox ? m_sandbox->endpoints() : none;
+}
+
+QString querySingleValue(const QString &conninfoOrUri, const QString &sql, QString *error)
+{
+    if (error)
+        error->clear();
+    ConnPtr conn = connectVerbose(conninfoOrUri);
+    if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
+        if (error)
+            *error = messageOf(conn.get());
+        return QString();
+    }
+    std::unique_ptr<PGresult, decltype(&PQclear)> result(
+        PQexec(conn.get(), sql.toUtf8().constData()), &PQclear);
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+        if (error)
+            *error = messageOf(conn.get());
+        return QString();
+    }
+    if (status != PGRES_TUPLES_OK || PQntuples(result.get()) < 1 || PQnfields(result.get()) < 1
+        || PQgetisnull(result.get(), 0, 0)) {
+        return QString();
+    }
+    return QString::fromUtf8(PQgetvalue(result.get(), 0, 0));
+}
+
+QString connectionError(const QString &conninfoOrUri)
+{
+    ConnPtr conn = connectVerbose(conninfoOrUri);
+    if (conn && PQstatus(conn.get()) == CONNECTION_OK)
+        return QString();
+    return messageOf(conn.get());
+}
+
+} // namespace poolscope::testing
