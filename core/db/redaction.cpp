@@ -8,10 +8,19 @@
 namespace poolscope {
 namespace {
 
+// Longest first, so that a secret which extends another one is replaced whole.
+struct LongerFirst
+{
+    bool operator()(const QString &a, const QString &b) const
+    {
+        return a.size() != b.size() ? a.size() > b.size() : a < b;
+    }
+};
+
 struct SecretRegistry
 {
     std::mutex mutex;
-    std::set<QString> secrets;
+    std::set<QString, LongerFirst> secrets;
 };
 
 SecretRegistry &registry()
@@ -32,8 +41,13 @@ void registerSecret(const QString &secret)
 
 QString redactSecrets(const QString &text)
 {
+    // conninfo keywords (password, sslpassword): an unquoted value runs to the next whitespace,
+    // '&' included. In a URI query the value ends at the next '&'.
     static const QRegularExpression keywordValue(
-        QStringLiteral(R"((\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s&]+))"),
+        QStringLiteral(R"((?<![?&])(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+))"),
+        QRegularExpression::CaseInsensitiveOption);
+    static const QRegularExpression queryValue(
+        QStringLiteral(R"(([?&](?:ssl)?password=)([^\s&#]*))"),
         QRegularExpression::CaseInsensitiveOption);
     static const QRegularExpression uriUserInfo(
         QStringLiteral(R"(((?:postgres|postgresql)://[^:/@\s]*):([^@\s]*)@)"),
@@ -42,6 +56,7 @@ QString redactSecrets(const QString &text)
 
     QString out = text;
     out.replace(keywordValue, QStringLiteral("\\1***"));
+    out.replace(queryValue, QStringLiteral("\\1***"));
     out.replace(uriUserInfo, QStringLiteral("\\1:***@"));
     out.replace(environment, QStringLiteral("\\1***"));
 
