@@ -19,10 +19,30 @@ QString render(const QList<ConnInfo::Entry> &entries, bool hideSecrets)
 {
     QStringList parts;
     for (const auto &[key, value] : entries) {
-        const bool secret = key == QLatin1String("password");
+        const bool secret = key == QLatin1String("password") || key == QLatin1String("sslpassword");
         parts << key + QLatin1Char('=') + (secret && hideSecrets ? QStringLiteral("***") : quoteValue(value));
     }
     return parts.join(QLatin1Char(' '));
+}
+
+// PQconninfoParse() accepts any port text; libpq only checks it when connecting. Check it here,
+// with libpq's wording, so that port() never silently falls back to 5432 for "notaport".
+// An empty entry means the default port, as in libpq.
+QString portProblem(const QString &ports)
+{
+    for (const QString &port : ports.split(QLatin1Char(','))) {
+        const QString p = port.trimmed();
+        if (p.isEmpty())
+            continue;
+        bool ok = false;
+        const long value = p.toLong(&ok);
+        if (!ok)
+            return QStringLiteral("invalid integer value \"%1\" for connection option \"port\"")
+                .arg(p);
+        if (value < 1 || value > 65535)
+            return QStringLiteral("invalid port number: \"%1\"").arg(p);
+    }
+    return {};
 }
 
 } // namespace
@@ -45,6 +65,9 @@ Result<ConnInfo, DbError> ConnInfo::parse(const QString &text)
         if (o->val)
             info.m_entries.append({QString::fromUtf8(o->keyword), QString::fromUtf8(o->val)});
     }
+    if (const QString problem = portProblem(info.value(QStringLiteral("port"))); !problem.isEmpty())
+        return makeError(ErrorKind::InvalidConfiguration,
+                         QStringLiteral("invalid connection string: %1").arg(problem));
     return info;
 }
 
