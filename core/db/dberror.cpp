@@ -231,8 +231,15 @@ DbError errorFromConnectMessage(const QString &libpqMessage)
         {"certificate", ErrorKind::TlsFailure, ""},
         {"server closed the connection unexpectedly", ErrorKind::ConnectionLost, ""},
     };
+    // Match libpq's wording, not the host names it quotes: strip every
+    // 'connection to server at "<host>" (<addr>), port N failed: ' prefix first, so that a host
+    // such as "pg-ssl.internal" does not turn a lost connection into a TLS failure.
+    static const QRegularExpression serverPrefix(
+        QStringLiteral(R"(connection to server .*? failed: )"));
+    QString wording = libpqMessage;
+    wording.remove(serverPrefix);
     for (const Pattern &p : patterns) {
-        if (libpqMessage.contains(QLatin1String(p.text), Qt::CaseInsensitive)) {
+        if (wording.contains(QLatin1String(p.text), Qt::CaseInsensitive)) {
             DbError e = makeError(p.kind, libpqMessage);
             e.sqlstate = QString::fromLatin1(p.sqlstate);
             e.errorClass = ErrorClass::Connection;
