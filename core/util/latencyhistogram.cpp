@@ -30,7 +30,8 @@ std::uint64_t LatencyHistogram::upperBoundOf(int index)
 void LatencyHistogram::record(std::chrono::nanoseconds duration)
 {
     const auto ns = duration.count();
-    recordMicros(ns <= 0 ? 0 : std::uint64_t(ns + 500) / 1000);
+    // Round in unsigned arithmetic: ns + 500 overflows (UB) for durations near nanoseconds::max().
+    recordMicros(ns <= 0 ? 0 : (std::uint64_t(ns) + 500) / 1000);
 }
 
 void LatencyHistogram::recordMicros(std::uint64_t micros)
