@@ -210,6 +210,9 @@ void PoolShared::handOff(std::unique_ptr<PooledConnection> c)
     if (!m_waiters.empty()) {
         Waiter *oldest = m_waiters.front();
         m_waiters.pop_front();
+        // Counted as in use from now on, not when the waiter wakes: otherwise the maintainer
+        // would see a gap in the total and open one connection too many.
+        m_leased[c->id] = LeaseRecord{QString(), Clock::now(), false};
         oldest->connection = std::move(c);
         oldest->wakeup.notify_one();
         return;
