@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include <arpa/inet.h>
+
 #include <memory>
 
 namespace poolscope {
@@ -117,6 +119,29 @@ int ConnInfo::port() const
     bool ok = false;
     const int p = value(QStringLiteral("port")).section(QLatin1Char(','), 0, 0).toInt(&ok);
     return ok ? p : 5432;
+}
+
+bool ConnInfo::targetsLoopbackOnly() const
+{
+    auto isLocal = [](const QString &h) {
+        if (h.isEmpty() || h.startsWith(QLatin1Char('/')) || h.startsWith(QLatin1Char('@')))
+            return true; // unix socket (or the default, which is one)
+        if (h.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0)
+            return true;
+        const QByteArray text = h.toLatin1();
+        in_addr v4{};
+        if (inet_pton(AF_INET, text.constData(), &v4) == 1)
+            return (ntohl(v4.s_addr) >> 24) == 127;
+        in6_addr v6{};
+        return inet_pton(AF_INET6, text.constData(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+    };
+    for (const QString &key : {QStringLiteral("host"), QStringLiteral("hostaddr")}) {
+        for (const QString &h : value(key).split(QLatin1Char(','))) {
+            if (!isLocal(h.trimmed()))
+                return false;
+        }
+    }
+    return true;
 }
 
 QString ConnInfo::toConninfoString() const

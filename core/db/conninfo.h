@@ -31,6 +31,11 @@ public:
     QString host() const;
     int port() const; // 5432 when unset
 
+    // True when every host this string can reach is on this machine: unset (libpq's default
+    // unix socket), a socket directory, localhost, 127.0.0.0/8 or ::1 (hostaddr included).
+    // Load generators refuse anything else unless the user explicitly allows it.
+    bool targetsLoopbackOnly() const;
+
     // keyword='value' form, with secrets: only for handing to libpq.
     QString toConninfoString() const;
     // keyword='value' form with password=***: for logs, the UI and output.

@@ -149,17 +149,20 @@ Result<Lease, DbError> PoolShared::acquire(const QString &label, std::chrono::mi
                 ++m_counters.acquiresWaited;
                 countedWait = true;
             }
-            Waiter self;
-            m_waiters.push_back(&self);
-            wakeMaintainer();
-            self.wakeup.wait_until(lock, deadline, [&] { return self.connection || self.error || m_closed; });
-            if (auto it = std::find(m_waiters.begin(), m_waiters.end(), &self); it != m_waiters.end())
+            auto self = std::make_shared<Waiter>();
+            m_waiters.push_back(self);
+            // Only when a new connection may be opened: at maxSize the waiter is served by a
+            // release, and waking the maintainer would cost a context switch for nothing.
+            if (connectionsWanted() > 0)
+                wakeMaintainer();
+            self->wakeup.wait_until(lock, deadline, [&] { return self->connection || self->error || m_closed; });
+            if (auto it = std::find(m_waiters.begin(), m_waiters.end(), self); it != m_waiters.end())
                 m_waiters.erase(it);
-            if (self.connection) {
-                c = std::move(self.connection);
+            if (self->connection) {
+                c = std::move(self->connection);
                 fresh = true;
-            } else if (self.error) {
-                return *self.error;
+            } else if (self->error) {
+                return *self->error;
             } else if (m_closed) {
                 return makeError(ErrorKind::PoolClosed, QStringLiteral("the pool was closed while waiting"));
             } else {
@@ -205,19 +208,19 @@ Result<Lease, DbError> PoolShared::acquire(const QString &label, std::chrono::mi
     }
 }
 
-void PoolShared::handOff(std::unique_ptr<PooledConnection> c)
+std::shared_ptr<Waiter> PoolShared::handOff(std::unique_ptr<PooledConnection> c)
 {
-    if (!m_waiters.empty()) {
-        Waiter *oldest = m_waiters.front();
-        m_waiters.pop_front();
-        // Counted as in use from now on, not when the waiter wakes: otherwise the maintainer
-        // would see a gap in the total and open one connection too many.
-        m_leased[c->id] = LeaseRecord{QString(), Clock::now(), false};
-        oldest->connection = std::move(c);
-        oldest->wakeup.notify_one();
-        return;
+    if (m_waiters.empty()) {
+        m_idle.push_back(std::move(c));
+        return nullptr;
     }
-    m_idle.push_back(std::move(c));
+    std::shared_ptr<Waiter> oldest = std::move(m_waiters.front());
+    m_waiters.pop_front();
+    // Counted as in use from now on, not when the waiter wakes: otherwise the maintainer would
+    // see a gap in the total and open one connection too many.
+    m_leased[c->id] = LeaseRecord{QString(), Clock::now(), false};
+    oldest->connection = std::move(c);
+    return oldest;
 }
 
 void PoolShared::release(std::unique_ptr<PooledConnection> c)
@@ -247,6 +250,7 @@ void PoolShared::release(std::unique_ptr<PooledConnection> c)
     }
 
     std::unique_ptr<PooledConnection> discard;
+    std::shared_ptr<Waiter> served;
     {
         std::lock_guard lock(m_mutex);
         if (auto it = m_leased.find(c->id); it != m_leased.end()) {
@@ -268,12 +272,14 @@ void PoolShared::release(std::unique_ptr<PooledConnection> c)
         }
         if (fate == Fate::Reuse && !m_closed) {
             c->lastUsedAt = now;
-            handOff(std::move(c));
+            served = handOff(std::move(c));
         } else {
             discard = std::move(c);
             wakeMaintainer(); // replace it, for minSize or for a waiter
         }
     }
+    if (served)
+        served->wakeup.notify_one();
     m_sizeChanged.notify_all();
     // `discard` (if any) closes here, outside the lock.
 }
@@ -312,7 +318,7 @@ void PoolShared::close()
         if (m_closed && !m_maintainer.joinable())
             return;
         m_closed = true;
-        for (Waiter *w : m_waiters) {
+        for (const auto &w : m_waiters) {
             w->error = makeError(ErrorKind::PoolClosed, QStringLiteral("the pool was closed while waiting"));
             w->wakeup.notify_one();
         }

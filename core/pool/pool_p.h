@@ -30,8 +30,9 @@ struct PooledConnection
     Clock::time_point checkedOutAt;
 };
 
-// One caller blocked in acquire(). Lives on that caller's stack; linked into the FIFO queue while
-// it waits. Every field is guarded by PoolShared::m_mutex.
+// One caller blocked in acquire(), queued FIFO while it waits. Shared ownership so that the thread
+// handing it a connection can notify it after releasing the pool mutex (notifying under the mutex
+// makes the woken thread block on that mutex straight away). Fields are guarded by m_mutex.
 struct Waiter
 {
     std::condition_variable wakeup;
@@ -68,7 +69,8 @@ public:
 private:
     // --- acquire/release helpers (connectionpool.cpp), called with m_mutex held unless noted
     Lease grant(std::unique_ptr<PooledConnection> c, const QString &label, Clock::time_point start);
-    void handOff(std::unique_ptr<PooledConnection> c); // to the oldest waiter, else to idle
+    // To the oldest waiter (returned: notify it once the mutex is released), else to idle.
+    [[nodiscard]] std::shared_ptr<Waiter> handOff(std::unique_ptr<PooledConnection> c);
     std::unique_ptr<PooledConnection> takeIdle(std::vector<std::unique_ptr<PooledConnection>> &discard);
     bool prepareForUse(PooledConnection &c, Clock::time_point now); // without the lock: ping, SET
     void wakeMaintainer();
@@ -88,7 +90,7 @@ private:
     mutable std::mutex m_mutex;
     mutable std::condition_variable m_sizeChanged;
     std::vector<std::unique_ptr<PooledConnection>> m_idle; // LIFO: back is the most recently used
-    std::deque<Waiter *> m_waiters;                        // FIFO
+    std::deque<std::shared_ptr<Waiter>> m_waiters;         // FIFO
     std::unordered_map<std::uint64_t, LeaseRecord> m_leased;
     int m_connecting = 0;
     bool m_closed = false;

@@ -52,6 +52,7 @@ void PoolShared::onConnected(Connection connection, Clock::duration took)
     std::uniform_real_distribution<double> jitter(0.0, m_config.lifetimeJitter);
     c->expiresAt = now
         + std::chrono::duration_cast<Clock::duration>(m_config.maxLifetime * (1.0 - jitter(m_random)));
+    std::shared_ptr<Waiter> served;
     {
         std::lock_guard lock(m_mutex);
         c->id = m_nextId++;
@@ -66,8 +67,10 @@ void PoolShared::onConnected(Connection connection, Clock::duration took)
         m_backoffUntil = {};
         if (m_closed)
             return; // c closes on scope exit
-        handOff(std::move(c));
+        served = handOff(std::move(c));
     }
+    if (served)
+        served->wakeup.notify_one();
     m_sizeChanged.notify_all();
 }
 
@@ -91,7 +94,7 @@ void PoolShared::onConnectFailed(const DbError &error)
     if (!error.isTransient()) {
         // A wrong password or a missing database will not fix itself: fail callers now rather
         // than letting each of them wait out its acquire timeout.
-        for (Waiter *w : m_waiters) {
+        for (const auto &w : m_waiters) {
             w->error = error;
             w->wakeup.notify_one();
         }
