@@ -83,8 +83,12 @@ std::unique_ptr<PooledConnection> PoolShared::takeIdle(std::vector<std::unique_p
     while (!m_idle.empty()) {
         std::unique_ptr<PooledConnection> c = std::move(m_idle.back());
         m_idle.pop_back();
+        // Lifetime and idle age are checked here too, not only by the maintainer: a process that
+        // was frozen (a suspended serverless instance) resumes before any timer fires.
         if (now >= c->expiresAt) {
             ++m_counters.destroyedLifetime;
+        } else if (now - c->lastUsedAt > m_config.maxIdle) {
+            ++m_counters.destroyedIdle;
         } else if (c->connection.checkLiveness() == Liveness::Dead) {
             ++m_counters.connectionsLost;
             m_log->info("discarded a dead idle connection at checkout (backend pid {})",

@@ -246,6 +246,42 @@ private Q_SLOTS:
         QVERIFY(!lease.value()->isBroken());
     }
 
+    void lifetimeAndIdleAgeAreEnforcedAtCheckout_data()
+    {
+        QTest::addColumn<bool>("lifetime");
+        QTest::newRow("max lifetime") << true;
+        QTest::newRow("max idle") << false;
+    }
+
+    void lifetimeAndIdleAgeAreEnforcedAtCheckout()
+    {
+        QFETCH(bool, lifetime);
+        PoolConfig config = directConfig(QStringLiteral("tst-checkout-age"));
+        config.maxSize = 1;
+        // The maintainer's periodic pass never runs during this test: only checkout can catch it.
+        config.housekeepingInterval = std::chrono::hours(1);
+        if (lifetime) {
+            config.maxLifetime = 300ms;
+            config.lifetimeJitter = 0;
+        } else {
+            config.maxIdle = 300ms;
+        }
+        auto pool = makePool(config);
+        int firstPid = 0;
+        {
+            auto lease = pool->acquire();
+            QVERIFY(lease);
+            firstPid = lease.value()->backendPid();
+        }
+        QTest::qWait(500);
+        auto lease = pool->acquire();
+        QVERIFY(lease);
+        QVERIFY(lease.value()->backendPid() != firstPid);
+        const PoolStats s = pool->stats();
+        QCOMPARE(lifetime ? s.destroyedLifetime : s.destroyedIdle, 1u);
+        QCOMPARE(s.connectionsLost, 0u);
+    }
+
     void leakIsFlaggedWithItsLabel()
     {
         PoolConfig config = directConfig(QStringLiteral("tst-leak"));
