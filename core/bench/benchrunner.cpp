@@ -1,5 +1,6 @@
 #include "core/bench/benchrunner.h"
 
+#include "core/db/connection.h"
 #include "core/logging/logging.h"
 #include "core/pool/connectionpool.h"
 
@@ -28,6 +29,16 @@ Result<BenchResult, DbError> runBench(const BenchOptions &options, const std::at
     if (options.workers < 1 || options.connections < 1 || options.duration.count() <= 0)
         return makeError(ErrorKind::InvalidConfiguration,
                          QStringLiteral("workers, connections and duration must all be positive"));
+    // Fail at once, with the real reason, when the server cannot be reached at all (the pool
+    // itself would keep retrying a refused connection until its acquire timeout).
+    {
+        auto info = ConnInfo::parse(options.conninfo);
+        if (!info)
+            return info.error();
+        auto probe = Connection::open(info.value(), std::chrono::seconds(10));
+        if (!probe)
+            return probe.error();
+    }
     PoolConfig config;
     config.conninfo = options.conninfo;
     config.endpointRole = options.endpointRole;
@@ -40,12 +51,13 @@ Result<BenchResult, DbError> runBench(const BenchOptions &options, const std::at
         return created.error();
     std::unique_ptr<ConnectionPool> pool = std::move(created).value();
 
-    // Fail early, with the real reason, when the server cannot be reached at all.
-    if (auto probe = pool->acquire(QStringLiteral("bench probe"), std::chrono::seconds(10)); !probe) {
-        DbError e = probe.error();
-        return e.cause ? *e.cause : e;
+    if (!pool->waitUntilSize(options.connections, std::chrono::seconds(10))) {
+        const PoolStats s = pool->stats();
+        return s.lastConnectError ? *s.lastConnectError
+                                  : makeError(ErrorKind::ConnectionTimeout,
+                                              QStringLiteral("the pool did not open %1 connections within 10 s")
+                                                  .arg(options.connections));
     }
-    pool->waitUntilSize(options.connections, std::chrono::seconds(10));
 
     std::atomic<int> phase{WarmingUp};
     std::vector<WorkerTally> tallies(size_t(options.workers));
