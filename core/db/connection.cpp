@@ -28,10 +28,11 @@ enum class WaitResult { Ready, Timeout, Error };
 WaitResult waitForSocket(int fd, short events, Clock::time_point deadline)
 {
     for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         if (left.count() <= 0)
             return WaitResult::Timeout;
-        pollfd p{fd, events, 0};
+        pollfd p { fd, events, 0 };
         // Round up so that a sub-millisecond remainder does not spin.
         const int rc = ::poll(&p, 1, int(std::min<qint64>(left.count() + 1, 60'000)));
         if (rc > 0)
@@ -94,7 +95,8 @@ ConnectAttempt::ConnectAttempt(const ConnInfo &info, Clock::time_point deadline)
     PGconn *conn = PQconnectStartParams(keywords.data(), values.data(), 0);
     d->connection->conn.reset(conn);
     if (!conn) {
-        d->error = makeError(ErrorKind::Unknown, QStringLiteral("out of memory starting a connection"));
+        d->error =
+            makeError(ErrorKind::Unknown, QStringLiteral("out of memory starting a connection"));
         d->want = Want::Failed;
         return;
     }
@@ -159,9 +161,11 @@ void ConnectAttempt::expire()
 {
     if (d->want == Want::Done || d->want == Want::Failed)
         return;
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d->deadline - d->startedAt);
-    d->error = makeError(ErrorKind::ConnectionTimeout,
-                         QStringLiteral("no connection to %1 within %2 ms").arg(d->target).arg(ms.count()));
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(d->deadline - d->startedAt);
+    d->error = makeError(
+        ErrorKind::ConnectionTimeout,
+        QStringLiteral("no connection to %1 within %2 ms").arg(d->target).arg(ms.count()));
     d->want = Want::Failed;
 }
 
@@ -169,13 +173,17 @@ Result<Connection, DbError> ConnectAttempt::take()
 {
     if (d->want == Want::Done)
         return Connection(std::move(d->connection));
-    return d->error.value_or(makeError(ErrorKind::Unknown, QStringLiteral("connect attempt not finished")));
+    return d->error.value_or(
+        makeError(ErrorKind::Unknown, QStringLiteral("connect attempt not finished")));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Connection
 
-Connection::Connection(std::unique_ptr<ConnectionPrivate> priv) : d(std::move(priv)) { }
+Connection::Connection(std::unique_ptr<ConnectionPrivate> priv)
+    : d(std::move(priv))
+{
+}
 Connection::Connection(Connection &&other) noexcept = default;
 Connection &Connection::operator=(Connection &&other) noexcept = default;
 Connection::~Connection() = default;
@@ -204,7 +212,8 @@ Result<Connection, DbError> Connection::open(const ConnInfo &info, Clock::durati
 Result<QueryResult, DbError> Connection::exec(const QString &sql, Clock::duration timeout)
 {
     if (isBroken())
-        return makeError(ErrorKind::ConnectionLost, QStringLiteral("the connection is already broken"));
+        return makeError(ErrorKind::ConnectionLost,
+                         QStringLiteral("the connection is already broken"));
     const Clock::time_point deadline = Clock::now() + timeout;
     if (!PQsendQuery(d->conn.get(), sql.toUtf8().constData())) {
         d->broken = PQstatus(d->conn.get()) == CONNECTION_BAD;
@@ -218,7 +227,8 @@ Result<QueryResult, DbError> Connection::execParams(const QString &sql, const QS
                                                     Clock::duration timeout)
 {
     if (isBroken())
-        return makeError(ErrorKind::ConnectionLost, QStringLiteral("the connection is already broken"));
+        return makeError(ErrorKind::ConnectionLost,
+                         QStringLiteral("the connection is already broken"));
     const Clock::time_point deadline = Clock::now() + timeout;
     std::vector<QByteArray> storage;
     std::vector<const char *> values;
@@ -316,12 +326,19 @@ Liveness Connection::checkLiveness()
 {
     if (isBroken())
         return Liveness::Dead;
-    pollfd p{PQsocket(d->conn.get()), POLLIN, 0};
+    pollfd p { PQsocket(d->conn.get()), POLLIN, 0 };
     if (::poll(&p, 1, 0) <= 0)
         return Liveness::Alive;
-    if (!PQconsumeInput(d->conn.get()) || PQstatus(d->conn.get()) == CONNECTION_BAD) {
-        d->broken = true;
-        return Liveness::Dead;
+    // The server wrote to an idle connection: usually a FATAL (57P01 on pg_terminate_backend or
+    // shutdown) followed by EOF. Read what is there - a couple of times, as the EOF may arrive
+    // just behind the message - so that a closed connection is recognised now.
+    for (int round = 0; round < 3; ++round) {
+        if (!PQconsumeInput(d->conn.get()) || PQstatus(d->conn.get()) == CONNECTION_BAD) {
+            d->broken = true;
+            return Liveness::Dead;
+        }
+        if (::poll(&p, 1, 0) <= 0)
+            break;
     }
     return Liveness::Suspicious;
 }

@@ -5,9 +5,10 @@
 #include "core/logging/logging.h"
 #include "core/pool/pool_p.h"
 
-#include <algorithm>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 namespace poolscope {
 
@@ -26,7 +27,6 @@ QString poolHealthName(PoolHealth health)
 
 namespace {
 
-
 // What libpq will actually be given: our application_name unless the user set one, and the
 // statement_timeout startup parameter when that is the chosen mode.
 ConnInfo effectiveConnInfo(const PoolConfig &config, ConnInfo info)
@@ -34,9 +34,11 @@ ConnInfo effectiveConnInfo(const PoolConfig &config, ConnInfo info)
     if (!config.applicationName.isEmpty() && !info.has(QStringLiteral("application_name")))
         info.set(QStringLiteral("application_name"), config.applicationName);
     if (config.effectiveStatementTimeoutMode() == StatementTimeoutMode::StartupParameter) {
-        const QString option = QStringLiteral("-c statement_timeout=%1").arg(config.statementTimeout.count());
+        const QString option =
+            QStringLiteral("-c statement_timeout=%1").arg(config.statementTimeout.count());
         const QString existing = info.value(QStringLiteral("options")).trimmed();
-        info.set(QStringLiteral("options"), existing.isEmpty() ? option : existing + QLatin1Char(' ') + option);
+        info.set(QStringLiteral("options"),
+                 existing.isEmpty() ? option : existing + QLatin1Char(' ') + option);
     }
     return info;
 }
@@ -77,7 +79,8 @@ void PoolShared::wakeMaintainer()
     [[maybe_unused]] ssize_t n = ::write(m_wakeFd, &one, sizeof one);
 }
 
-std::unique_ptr<PooledConnection> PoolShared::takeIdle(std::vector<std::unique_ptr<PooledConnection>> &discard)
+std::unique_ptr<PooledConnection>
+PoolShared::takeIdle(std::vector<std::unique_ptr<PooledConnection>> &discard, Liveness &liveness)
 {
     const Clock::time_point now = Clock::now();
     while (!m_idle.empty()) {
@@ -89,7 +92,7 @@ std::unique_ptr<PooledConnection> PoolShared::takeIdle(std::vector<std::unique_p
             ++m_counters.destroyedLifetime;
         } else if (now - c->lastUsedAt > m_config.maxIdle) {
             ++m_counters.destroyedIdle;
-        } else if (c->connection.checkLiveness() == Liveness::Dead) {
+        } else if ((liveness = c->connection.checkLiveness()) == Liveness::Dead) {
             ++m_counters.connectionsLost;
             m_log->info("discarded a dead idle connection at checkout (backend pid {})",
                         c->connection.backendPid());
@@ -102,32 +105,37 @@ std::unique_ptr<PooledConnection> PoolShared::takeIdle(std::vector<std::unique_p
     return nullptr;
 }
 
-bool PoolShared::prepareForUse(PooledConnection &c, Clock::time_point now)
+bool PoolShared::prepareForUse(PooledConnection &c, Clock::time_point now, Liveness liveness)
 {
-    // Called without the lock, on a connection nobody else can see.
-    const bool ping = c.connection.checkLiveness() != Liveness::Alive
-        || now - c.lastUsedAt > m_config.pingAfterIdle;
+    // Called without the lock, on a connection nobody else can see. `liveness` is the checkout's
+    // socket check: polling again would find the socket quiet once a Suspicious check has
+    // consumed what the server sent, and so skip the verifying ping.
+    const bool ping = liveness != Liveness::Alive || now - c.lastUsedAt > m_config.pingAfterIdle;
     if (ping) {
         if (auto r = c.connection.ping(m_config.validationTimeout); !r) {
-            m_log->info("checkout validation failed, connection discarded: {}", r.error().summary().toStdString());
+            m_log->info("checkout validation failed, connection discarded: {}",
+                        r.error().summary().toStdString());
             return false;
         }
     }
     if (m_config.effectiveStatementTimeoutMode() == StatementTimeoutMode::SetOnCheckout) {
-        const QString sql = QStringLiteral("SET statement_timeout = %1").arg(m_config.statementTimeout.count());
+        const QString sql =
+            QStringLiteral("SET statement_timeout = %1").arg(m_config.statementTimeout.count());
         if (auto r = c.connection.exec(sql, m_config.validationTimeout); !r) {
-            m_log->warn("SET statement_timeout on checkout failed: {}", r.error().summary().toStdString());
+            m_log->warn("SET statement_timeout on checkout failed: {}",
+                        r.error().summary().toStdString());
             return false;
         }
     }
     return true;
 }
 
-Lease PoolShared::grant(std::unique_ptr<PooledConnection> c, const QString &label, Clock::time_point start)
+Lease PoolShared::grant(std::unique_ptr<PooledConnection> c, const QString &label,
+                        Clock::time_point start)
 {
     const Clock::time_point now = Clock::now();
     c->checkedOutAt = now;
-    m_leased[c->id] = LeaseRecord{label, now, false};
+    m_leased[c->id] = LeaseRecord { label, now, false };
     m_acquireWait.record(now - start);
     return Lease(shared_from_this(), std::move(c));
 }
@@ -146,8 +154,9 @@ Result<Lease, DbError> PoolShared::acquire(const QString &label, std::chrono::mi
     for (;;) {
         std::unique_ptr<PooledConnection> c;
         bool fresh = false; // handed over right after use or connect: no validation needed
+        Liveness liveness = Liveness::Alive; // takeIdle's socket check: one poll() per checkout
         if (m_waiters.empty())
-            c = takeIdle(discard);
+            c = takeIdle(discard, liveness);
         if (!c) {
             if (!countedWait) {
                 ++m_counters.acquiresWaited;
@@ -159,8 +168,10 @@ Result<Lease, DbError> PoolShared::acquire(const QString &label, std::chrono::mi
             // release, and waking the maintainer would cost a context switch for nothing.
             if (connectionsWanted() > 0)
                 wakeMaintainer();
-            self->wakeup.wait_until(lock, deadline, [&] { return self->connection || self->error || m_closed; });
-            if (auto it = std::find(m_waiters.begin(), m_waiters.end(), self); it != m_waiters.end())
+            self->wakeup.wait_until(lock, deadline,
+                                    [&] { return self->connection || self->error || m_closed; });
+            if (auto it = std::find(m_waiters.begin(), m_waiters.end(), self);
+                it != m_waiters.end())
                 m_waiters.erase(it);
             if (self->connection) {
                 c = std::move(self->connection);
@@ -168,32 +179,36 @@ Result<Lease, DbError> PoolShared::acquire(const QString &label, std::chrono::mi
             } else if (self->error) {
                 return *self->error;
             } else if (m_closed) {
-                return makeError(ErrorKind::PoolClosed, QStringLiteral("the pool was closed while waiting"));
+                return makeError(ErrorKind::PoolClosed,
+                                 QStringLiteral("the pool was closed while waiting"));
             } else {
                 ++m_counters.acquireTimeouts;
-                DbError e = makeError(ErrorKind::AcquireTimeout,
-                                      QStringLiteral("no connection within %1 ms (%2 in use of max %3, %4 waiting)")
-                                          .arg(timeout.count())
-                                          .arg(m_leased.size())
-                                          .arg(m_config.maxSize)
-                                          .arg(m_waiters.size()));
+                DbError e = makeError(
+                    ErrorKind::AcquireTimeout,
+                    QStringLiteral("no connection within %1 ms (%2 in use of max %3, %4 waiting)")
+                        .arg(timeout.count())
+                        .arg(m_leased.size())
+                        .arg(m_config.maxSize)
+                        .arg(m_waiters.size()));
                 if (m_counters.consecutiveConnectFailures > 0 && m_counters.lastConnectError)
                     e.cause = std::make_shared<const DbError>(*m_counters.lastConnectError);
                 lock.unlock();
-                m_log->warn("acquire by '{}' timed out: {}", label.toStdString(), e.summary().toStdString());
+                m_log->warn("acquire by '{}' timed out: {}", label.toStdString(),
+                            e.summary().toStdString());
                 return e;
             }
         }
 
-        const bool needsSet = m_config.effectiveStatementTimeoutMode() == StatementTimeoutMode::SetOnCheckout;
+        const bool needsSet =
+            m_config.effectiveStatementTimeoutMode() == StatementTimeoutMode::SetOnCheckout;
         const Clock::time_point now = Clock::now();
         if (needsSet || (!fresh && now - c->lastUsedAt > m_config.pingAfterIdle)
-            || (!fresh && c->connection.checkLiveness() != Liveness::Alive)) {
+            || (!fresh && liveness != Liveness::Alive)) {
             // Counts as in use while it is validated, so the pool never over-opens meanwhile.
-            m_leased[c->id] = LeaseRecord{label, now, false};
+            m_leased[c->id] = LeaseRecord { label, now, false };
             lock.unlock();
             discard.clear();
-            const bool usable = prepareForUse(*c, now);
+            const bool usable = prepareForUse(*c, now, fresh ? Liveness::Alive : liveness);
             lock.lock();
             if (!usable) {
                 m_leased.erase(c->id);
@@ -202,8 +217,9 @@ Result<Lease, DbError> PoolShared::acquire(const QString &label, std::chrono::mi
                 wakeMaintainer();
                 if (Clock::now() >= deadline) {
                     ++m_counters.acquireTimeouts;
-                    return makeError(ErrorKind::AcquireTimeout,
-                                     QStringLiteral("no usable connection within %1 ms").arg(timeout.count()));
+                    return makeError(
+                        ErrorKind::AcquireTimeout,
+                        QStringLiteral("no usable connection within %1 ms").arg(timeout.count()));
                 }
                 continue;
             }
@@ -222,7 +238,7 @@ std::shared_ptr<Waiter> PoolShared::handOff(std::unique_ptr<PooledConnection> c)
     m_waiters.pop_front();
     // Counted as in use from now on, not when the waiter wakes: otherwise the maintainer would
     // see a gap in the total and open one connection too many.
-    m_leased[c->id] = LeaseRecord{QString(), Clock::now(), false};
+    m_leased[c->id] = LeaseRecord { QString(), Clock::now(), false };
     oldest->connection = std::move(c);
     return oldest;
 }
@@ -311,7 +327,8 @@ PoolStats PoolShared::stats() const
 bool PoolShared::waitUntilSize(int count, std::chrono::milliseconds timeout) const
 {
     std::unique_lock lock(m_mutex);
-    return m_sizeChanged.wait_for(lock, timeout, [&] { return int(m_idle.size() + m_leased.size()) >= count; });
+    return m_sizeChanged.wait_for(lock, timeout,
+                                  [&] { return int(m_idle.size() + m_leased.size()) >= count; });
 }
 
 void PoolShared::close()
@@ -323,7 +340,8 @@ void PoolShared::close()
             return;
         m_closed = true;
         for (const auto &w : m_waiters) {
-            w->error = makeError(ErrorKind::PoolClosed, QStringLiteral("the pool was closed while waiting"));
+            w->error = makeError(ErrorKind::PoolClosed,
+                                 QStringLiteral("the pool was closed while waiting"));
             w->wakeup.notify_one();
         }
         m_waiters.clear();
@@ -338,7 +356,10 @@ void PoolShared::close()
 // ---------------------------------------------------------------------------------------------
 // ConnectionPool facade
 
-ConnectionPool::ConnectionPool(std::shared_ptr<PoolShared> shared) : m_shared(std::move(shared)) { }
+ConnectionPool::ConnectionPool(std::shared_ptr<PoolShared> shared)
+    : m_shared(std::move(shared))
+{
+}
 
 ConnectionPool::~ConnectionPool()
 {
@@ -354,15 +375,17 @@ Result<std::unique_ptr<ConnectionPool>, DbError> ConnectionPool::create(const Po
         return parsed.error();
     auto shared = std::make_shared<PoolShared>(config, effectiveConnInfo(config, parsed.value()));
     shared->startMaintainer();
-    logging::logger("pool")->info("pool created for {} (min {}, max {}, {} endpoint, statement_timeout {} ms via {})",
-                                  parsed->redacted().toStdString(), config.minSize, config.maxSize,
-                                  config.endpointRole == EndpointRole::Direct ? "direct" : "pooled",
-                                  config.statementTimeout.count(),
-                                  statementTimeoutModeName(config.effectiveStatementTimeoutMode()).toStdString());
+    logging::logger("pool")->info(
+        "pool created for {} (min {}, max {}, {} endpoint, statement_timeout {} ms via {})",
+        parsed->redacted().toStdString(), config.minSize, config.maxSize,
+        config.endpointRole == EndpointRole::Direct ? "direct" : "pooled",
+        config.statementTimeout.count(),
+        statementTimeoutModeName(config.effectiveStatementTimeoutMode()).toStdString());
     return std::unique_ptr<ConnectionPool>(new ConnectionPool(std::move(shared)));
 }
 
-Result<Lease, DbError> ConnectionPool::acquire(const QString &label, std::optional<std::chrono::milliseconds> timeout)
+Result<Lease, DbError> ConnectionPool::acquire(const QString &label,
+                                               std::optional<std::chrono::milliseconds> timeout)
 {
     return m_shared->acquire(label, timeout.value_or(m_shared->config().acquireTimeout));
 }

@@ -21,12 +21,15 @@ namespace poolscope {
 
 struct PooledConnection
 {
-    explicit PooledConnection(Connection c) : connection(std::move(c)) { }
+    explicit PooledConnection(Connection c)
+        : connection(std::move(c))
+    {
+    }
     Connection connection;
     std::uint64_t id = 0;
     Clock::time_point createdAt;
-    Clock::time_point expiresAt;   // createdAt + maxLifetime minus jitter
-    Clock::time_point lastUsedAt;  // when it was last returned (or opened)
+    Clock::time_point expiresAt;  // createdAt + maxLifetime minus jitter
+    Clock::time_point lastUsedAt; // when it was last returned (or opened)
     Clock::time_point checkedOutAt;
 };
 
@@ -71,13 +74,17 @@ private:
     Lease grant(std::unique_ptr<PooledConnection> c, const QString &label, Clock::time_point start);
     // To the oldest waiter (returned: notify it once the mutex is released), else to idle.
     [[nodiscard]] std::shared_ptr<Waiter> handOff(std::unique_ptr<PooledConnection> c);
-    std::unique_ptr<PooledConnection> takeIdle(std::vector<std::unique_ptr<PooledConnection>> &discard);
-    bool prepareForUse(PooledConnection &c, Clock::time_point now); // without the lock: ping, SET
+    // Pops the most recently used live idle connection; `liveness` is its socket check's outcome.
+    std::unique_ptr<PooledConnection>
+    takeIdle(std::vector<std::unique_ptr<PooledConnection>> &discard, Liveness &liveness);
+    // Without the lock: ping when `liveness` or the idle time asks for it, SET on checkout.
+    bool prepareForUse(PooledConnection &c, Clock::time_point now, Liveness liveness);
     void wakeMaintainer();
 
     // --- maintainer (poolmaintainer.cpp), runs on m_maintainer
     void maintainerLoop();
-    void housekeeping(Clock::time_point now, std::vector<std::unique_ptr<PooledConnection>> &discard);
+    void housekeeping(Clock::time_point now,
+                      std::vector<std::unique_ptr<PooledConnection>> &discard);
     int connectionsWanted() const;
     void onConnected(Connection connection, Clock::duration took);
     void onConnectFailed(const DbError &error);
@@ -99,8 +106,8 @@ private:
     LatencyHistogram m_acquireWait;
     LatencyHistogram m_connectTime;
     LatencyHistogram m_holdTime;
-    Clock::time_point m_backoffUntil{};
-    std::mt19937_64 m_random{std::random_device{}()};
+    Clock::time_point m_backoffUntil {};
+    std::mt19937_64 m_random { std::random_device {}() };
 
     int m_wakeFd = -1; // eventfd: wakes the maintainer's poll()
     std::thread m_maintainer;
