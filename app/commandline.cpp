@@ -3,15 +3,16 @@
 #include <QCoreApplication>
 #include <QSocketNotifier>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
-#include <unistd.h>
 
 namespace poolscope::app {
 namespace {
 
-std::atomic<bool> g_terminate{false};
-int g_pipe[2] = {-1, -1};
+std::atomic<bool> g_terminate { false };
+int g_pipe[2] = { -1, -1 };
 
 extern "C" void onTerminationSignal(int sig)
 {
@@ -31,13 +32,16 @@ void installTerminationHandler()
         return;
     if (::pipe(g_pipe) != 0)
         return;
-    auto *notifier = new QSocketNotifier(g_pipe[0], QSocketNotifier::Read, QCoreApplication::instance());
+    auto *notifier =
+        new QSocketNotifier(g_pipe[0], QSocketNotifier::Read, QCoreApplication::instance());
     QObject::connect(notifier, &QSocketNotifier::activated, QCoreApplication::instance(), [] {
         char byte;
         [[maybe_unused]] ssize_t n = ::read(g_pipe[0], &byte, 1);
         QCoreApplication::quit();
     });
-    struct sigaction action {};
+    struct sigaction action
+    {
+    };
     action.sa_handler = onTerminationSignal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;

@@ -9,8 +9,8 @@ namespace poolscope::app {
 // Exit codes shared by every subcommand.
 enum ExitCode : int {
     ExitOk = 0,
-    ExitFailure = 1,      // the command ran and found a problem (or the work failed)
-    ExitUsage = 2,        // bad command line or unparsable input
+    ExitFailure = 1, // the command ran and found a problem (or the work failed)
+    ExitUsage = 2,   // bad command line or unparsable input
 };
 
 // Each subcommand parses its own arguments (args[0] is "poolscope <name>") with

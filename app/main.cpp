@@ -24,12 +24,12 @@ struct Subcommand
 const std::map<QString, Subcommand> &subcommands()
 {
     static const std::map<QString, Subcommand> table = {
-        {QStringLiteral("sandbox"),
-         {"Run a throwaway PostgreSQL 15 + PgBouncer on 127.0.0.1 and print how to reach them",
-          app::runSandboxCommand}},
-        {QStringLiteral("bench"),
-         {"Closed-loop benchmark of the connection pool: W workers share M connections",
-          app::runBenchCommand}},
+        { QStringLiteral("sandbox"),
+          { "Run a throwaway PostgreSQL 15 + PgBouncer on 127.0.0.1 and print how to reach them",
+            app::runSandboxCommand } },
+        { QStringLiteral("bench"),
+          { "Closed-loop benchmark of the connection pool: W workers share M connections",
+            app::runBenchCommand } },
     };
     return table;
 }
@@ -58,7 +58,8 @@ int main(int argc, char *argv[])
     logging::installQtMessageHandler();
 
     const QStringList args = QCoreApplication::arguments();
-    if (args.size() < 2 || args.at(1) == QLatin1String("-h") || args.at(1) == QLatin1String("--help")) {
+    if (args.size() < 2 || args.at(1) == QLatin1String("-h")
+        || args.at(1) == QLatin1String("--help")) {
         app::printLine(topLevelHelp());
         return app::ExitOk;
     }
@@ -69,8 +70,9 @@ int main(int argc, char *argv[])
     }
     const auto it = subcommands().find(args.at(1));
     if (it == subcommands().end()) {
-        app::printError(QStringLiteral("poolscope: unknown command or option '%1'. Run 'poolscope --help'.")
-                            .arg(args.at(1)));
+        app::printError(
+            QStringLiteral("poolscope: unknown command or option '%1'. Run 'poolscope --help'.")
+                .arg(args.at(1)));
         return app::ExitUsage;
     }
     QStringList subArgs = args.mid(2);

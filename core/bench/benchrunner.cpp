@@ -53,13 +53,14 @@ Result<BenchResult, DbError> runBench(const BenchOptions &options, const std::at
 
     if (!pool->waitUntilSize(options.connections, std::chrono::seconds(10))) {
         const PoolStats s = pool->stats();
-        return s.lastConnectError ? *s.lastConnectError
-                                  : makeError(ErrorKind::ConnectionTimeout,
-                                              QStringLiteral("the pool did not open %1 connections within 10 s")
-                                                  .arg(options.connections));
+        return s.lastConnectError
+            ? *s.lastConnectError
+            : makeError(ErrorKind::ConnectionTimeout,
+                        QStringLiteral("the pool did not open %1 connections within 10 s")
+                            .arg(options.connections));
     }
 
-    std::atomic<int> phase{WarmingUp};
+    std::atomic<int> phase { WarmingUp };
     std::vector<WorkerTally> tallies(size_t(options.workers));
     std::vector<std::thread> workers;
     const QString label = QStringLiteral("bench worker");
@@ -98,7 +99,8 @@ Result<BenchResult, DbError> runBench(const BenchOptions &options, const std::at
     auto sleepUnlessStopped = [&](std::chrono::milliseconds total) {
         const auto until = Clock::now() + total;
         while (Clock::now() < until && !(stop && stop->load()))
-            std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(50), until - Clock::now()));
+            std::this_thread::sleep_for(
+                std::min<Clock::duration>(std::chrono::milliseconds(50), until - Clock::now()));
     };
     sleepUnlessStopped(options.warmup);
     const auto measureStart = Clock::now();
@@ -121,12 +123,14 @@ Result<BenchResult, DbError> runBench(const BenchOptions &options, const std::at
             result.errorsByKind[kind] += n;
     }
     result.measuredSeconds = std::chrono::duration<double>(measureEnd - measureStart).count();
-    result.opsPerSec = result.measuredSeconds > 0 ? double(result.operations) / result.measuredSeconds : 0;
+    result.opsPerSec =
+        result.measuredSeconds > 0 ? double(result.operations) / result.measuredSeconds : 0;
     result.acquireWait = LatencySummary::of(acquire);
     result.query = LatencySummary::of(query);
     result.pool = pool->stats();
-    logging::logger("bench")->info("{} ops in {:.2f} s ({:.0f} ops/s), {} errors", result.operations,
-                                   result.measuredSeconds, result.opsPerSec, result.errors);
+    logging::logger("bench")->info("{} ops in {:.2f} s ({:.0f} ops/s), {} errors",
+                                   result.operations, result.measuredSeconds, result.opsPerSec,
+                                   result.errors);
     return result;
 }
 

@@ -22,7 +22,8 @@ QString render(const QList<ConnInfo::Entry> &entries, bool hideSecrets)
     QStringList parts;
     for (const auto &[key, value] : entries) {
         const bool secret = key == QLatin1String("password") || key == QLatin1String("sslpassword");
-        parts << key + QLatin1Char('=') + (secret && hideSecrets ? QStringLiteral("***") : quoteValue(value));
+        parts << key + QLatin1Char('=')
+                + (secret && hideSecrets ? QStringLiteral("***") : quoteValue(value));
     }
     return parts.join(QLatin1Char(' '));
 }
@@ -56,8 +57,9 @@ Result<ConnInfo, DbError> ConnInfo::parse(const QString &text)
     std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(
         PQconninfoParse(utf8.constData(), &errmsg), &PQconninfoFree);
     if (!options) {
-        QString message = errmsg ? QString::fromUtf8(errmsg).trimmed()
-                                 : QStringLiteral("out of memory while parsing the connection string");
+        QString message = errmsg
+            ? QString::fromUtf8(errmsg).trimmed()
+            : QStringLiteral("out of memory while parsing the connection string");
         PQfreemem(errmsg);
         return makeError(ErrorKind::InvalidConfiguration,
                          QStringLiteral("invalid connection string: %1").arg(message));
@@ -65,7 +67,7 @@ Result<ConnInfo, DbError> ConnInfo::parse(const QString &text)
     ConnInfo info;
     for (PQconninfoOption *o = options.get(); o->keyword; ++o) {
         if (o->val)
-            info.m_entries.append({QString::fromUtf8(o->keyword), QString::fromUtf8(o->val)});
+            info.m_entries.append({ QString::fromUtf8(o->keyword), QString::fromUtf8(o->val) });
     }
     if (const QString problem = portProblem(info.value(QStringLiteral("port"))); !problem.isEmpty())
         return makeError(ErrorKind::InvalidConfiguration,
@@ -99,7 +101,7 @@ void ConnInfo::set(const QString &keyword, const QString &value)
             return;
         }
     }
-    m_entries.append({keyword, value});
+    m_entries.append({ keyword, value });
 }
 
 void ConnInfo::remove(const QString &keyword)
@@ -129,13 +131,13 @@ bool ConnInfo::targetsLoopbackOnly() const
         if (h.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0)
             return true;
         const QByteArray text = h.toLatin1();
-        in_addr v4{};
+        in_addr v4 {};
         if (inet_pton(AF_INET, text.constData(), &v4) == 1)
             return (ntohl(v4.s_addr) >> 24) == 127;
-        in6_addr v6{};
+        in6_addr v6 {};
         return inet_pton(AF_INET6, text.constData(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
     };
-    for (const QString &key : {QStringLiteral("host"), QStringLiteral("hostaddr")}) {
+    for (const QString &key : { QStringLiteral("host"), QStringLiteral("hostaddr") }) {
         for (const QString &h : value(key).split(QLatin1Char(','))) {
             if (!isLocal(h.trimmed()))
                 return false;

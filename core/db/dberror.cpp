@@ -111,13 +111,19 @@ ErrorKind kindForSqlState(const QString &s)
         ErrorKind kind;
     };
     static constexpr Entry exact[] = {
-        {"53300", ErrorKind::TooManyConnections}, {"53400", ErrorKind::ConfigurationLimit},
-        {"28P01", ErrorKind::InvalidPassword},    {"28000", ErrorKind::InvalidAuthorization},
-        {"3D000", ErrorKind::DatabaseMissing},    {"57P01", ErrorKind::AdminShutdown},
-        {"57P02", ErrorKind::CrashShutdown},      {"57P03", ErrorKind::CannotConnectNow},
-        {"57P05", ErrorKind::IdleSessionTimeout}, {"25P03", ErrorKind::IdleInTransactionTimeout},
-        {"08P01", ErrorKind::PoolerError},        {"25006", ErrorKind::ReadOnlyTransaction},
-        {"57014", ErrorKind::QueryCanceled},
+        { "53300", ErrorKind::TooManyConnections },
+        { "53400", ErrorKind::ConfigurationLimit },
+        { "28P01", ErrorKind::InvalidPassword },
+        { "28000", ErrorKind::InvalidAuthorization },
+        { "3D000", ErrorKind::DatabaseMissing },
+        { "57P01", ErrorKind::AdminShutdown },
+        { "57P02", ErrorKind::CrashShutdown },
+        { "57P03", ErrorKind::CannotConnectNow },
+        { "57P05", ErrorKind::IdleSessionTimeout },
+        { "25P03", ErrorKind::IdleInTransactionTimeout },
+        { "08P01", ErrorKind::PoolerError },
+        { "25006", ErrorKind::ReadOnlyTransaction },
+        { "57014", ErrorKind::QueryCanceled },
     };
     for (const Entry &e : exact) {
         if (s == QLatin1String(e.code))
@@ -192,12 +198,14 @@ DbError errorFromSqlState(const QString &sqlstate, const QString &message)
 
 DbError errorFromConnectMessage(const QString &libpqMessage)
 {
-    // Server-side failure, verbose form: "... failed: FATAL:  53300: sorry, too many clients already"
+    // Server-side failure, verbose form: "... failed: FATAL:  53300: sorry, too many clients
+    // already"
     static const QRegularExpression verbose(
         QStringLiteral(R"((?:FATAL|ERROR|PANIC):\s+([0-9A-Z]{5}):\s*([^\n]*))"));
     if (const auto m = verbose.match(libpqMessage); m.hasMatch()) {
         DbError e = errorFromSqlState(m.captured(1), m.captured(2));
-        e.errorClass = ErrorClass::Connection; // whatever failed during connect, there is no connection
+        e.errorClass =
+            ErrorClass::Connection; // whatever failed during connect, there is no connection
         if (e.kind == ErrorKind::QueryFailed)
             e.kind = ErrorKind::Unknown;
         e.message = oneLine(libpqMessage);
@@ -212,24 +220,25 @@ DbError errorFromConnectMessage(const QString &libpqMessage)
     };
     // Wording of libpq 15 and of the server with lc_messages=C, for failures without a code.
     static constexpr Pattern patterns[] = {
-        {"could not translate host name", ErrorKind::DnsFailure, ""},
-        {"Name or service not known", ErrorKind::DnsFailure, ""},
-        {"timeout expired", ErrorKind::ConnectionTimeout, ""},
-        {"Connection timed out", ErrorKind::ConnectionTimeout, ""},
-        {"Connection refused", ErrorKind::ConnectionRefused, ""},
-        {"No such file or directory", ErrorKind::ConnectionRefused, ""},
-        {"too many clients already", ErrorKind::TooManyConnections, "53300"},
-        {"remaining connection slots are reserved", ErrorKind::TooManyConnections, "53300"},
-        {"password authentication failed", ErrorKind::InvalidPassword, "28P01"},
-        {"no password supplied", ErrorKind::InvalidPassword, ""},
-        {"role \"", ErrorKind::InvalidAuthorization, "28000"},
-        {"does not exist", ErrorKind::DatabaseMissing, "3D000"},
-        {"the database system is starting up", ErrorKind::CannotConnectNow, "57P03"},
-        {"the database system is shutting down", ErrorKind::CannotConnectNow, "57P03"},
-        {"terminating connection due to administrator command", ErrorKind::AdminShutdown, "57P01"},
-        {"SSL", ErrorKind::TlsFailure, ""},
-        {"certificate", ErrorKind::TlsFailure, ""},
-        {"server closed the connection unexpectedly", ErrorKind::ConnectionLost, ""},
+        { "could not translate host name", ErrorKind::DnsFailure, "" },
+        { "Name or service not known", ErrorKind::DnsFailure, "" },
+        { "timeout expired", ErrorKind::ConnectionTimeout, "" },
+        { "Connection timed out", ErrorKind::ConnectionTimeout, "" },
+        { "Connection refused", ErrorKind::ConnectionRefused, "" },
+        { "No such file or directory", ErrorKind::ConnectionRefused, "" },
+        { "too many clients already", ErrorKind::TooManyConnections, "53300" },
+        { "remaining connection slots are reserved", ErrorKind::TooManyConnections, "53300" },
+        { "password authentication failed", ErrorKind::InvalidPassword, "28P01" },
+        { "no password supplied", ErrorKind::InvalidPassword, "" },
+        { "role \"", ErrorKind::InvalidAuthorization, "28000" },
+        { "does not exist", ErrorKind::DatabaseMissing, "3D000" },
+        { "the database system is starting up", ErrorKind::CannotConnectNow, "57P03" },
+        { "the database system is shutting down", ErrorKind::CannotConnectNow, "57P03" },
+        { "terminating connection due to administrator command", ErrorKind::AdminShutdown,
+          "57P01" },
+        { "SSL", ErrorKind::TlsFailure, "" },
+        { "certificate", ErrorKind::TlsFailure, "" },
+        { "server closed the connection unexpectedly", ErrorKind::ConnectionLost, "" },
     };
     // Match libpq's wording, not the host names it quotes: strip every
     // 'connection to server at "<host>" (<addr>), port N failed: ' prefix first, so that a host

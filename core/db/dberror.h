@@ -9,28 +9,29 @@ namespace poolscope {
 // What went wrong, as an operator would name it. Each kind has one remedy (see dberror.cpp, the
 // only place that maps libpq output and SQLSTATEs to kinds).
 enum class ErrorKind {
-    TooManyConnections,     // 53300: max_connections (or the non-superuser share) exhausted
-    ConfigurationLimit,     // 53400
-    ConnectionTimeout,      // no answer within the connect/acquire deadline
-    ConnectionRefused,      // nothing listens on host:port (server down, wrong port)
-    DnsFailure,             // host name does not resolve
-    TlsFailure,             // TLS negotiation or certificate verification failed
-    InvalidPassword,        // 28P01
-    InvalidAuthorization,   // 28000: role missing, pg_hba rejects, ...
-    DatabaseMissing,        // 3D000
-    AdminShutdown,          // 57P01: terminated (pg_terminate_backend, shutdown, Neon suspend)
-    CrashShutdown,          // 57P02
-    CannotConnectNow,       // 57P03: starting up / recovering / waking up
-    IdleSessionTimeout,     // 57P05
+    TooManyConnections,       // 53300: max_connections (or the non-superuser share) exhausted
+    ConfigurationLimit,       // 53400
+    ConnectionTimeout,        // no answer within the connect/acquire deadline
+    ConnectionRefused,        // nothing listens on host:port (server down, wrong port)
+    DnsFailure,               // host name does not resolve
+    TlsFailure,               // TLS negotiation or certificate verification failed
+    InvalidPassword,          // 28P01
+    InvalidAuthorization,     // 28000: role missing, pg_hba rejects, ...
+    DatabaseMissing,          // 3D000
+    AdminShutdown,            // 57P01: terminated (pg_terminate_backend, shutdown, Neon suspend)
+    CrashShutdown,            // 57P02
+    CannotConnectNow,         // 57P03: starting up / recovering / waking up
+    IdleSessionTimeout,       // 57P05
     IdleInTransactionTimeout, // 25P03
-    PoolerError,            // 08P01: PgBouncer's errors (query_wait_timeout, unsupported startup parameter, ...)
-    ReadOnlyTransaction,    // 25006: e.g. connected to a demoted primary after failover
-    QueryCanceled,          // 57014: statement_timeout or a cancel request
-    ConnectionLost,         // the socket broke mid-conversation (08006 and friends, or no SQLSTATE)
-    AcquireTimeout,         // the pool had no connection for the caller within its timeout
-    PoolClosed,             // acquire on a pool that is shutting down
-    InvalidConfiguration,   // rejected before any connection attempt (bad conninfo, bad values)
-    QueryFailed,            // any other statement error (syntax, constraint, ...)
+    PoolerError, // 08P01: PgBouncer's errors (query_wait_timeout, unsupported startup parameter,
+                 // ...)
+    ReadOnlyTransaction,  // 25006: e.g. connected to a demoted primary after failover
+    QueryCanceled,        // 57014: statement_timeout or a cancel request
+    ConnectionLost,       // the socket broke mid-conversation (08006 and friends, or no SQLSTATE)
+    AcquireTimeout,       // the pool had no connection for the caller within its timeout
+    PoolClosed,           // acquire on a pool that is shutting down
+    InvalidConfiguration, // rejected before any connection attempt (bad conninfo, bad values)
+    QueryFailed,          // any other statement error (syntax, constraint, ...)
     Unknown,
 };
 
@@ -43,9 +44,9 @@ struct DbError
 {
     ErrorKind kind = ErrorKind::Unknown;
     ErrorClass errorClass = ErrorClass::Connection;
-    QString sqlstate;  // five characters when the server (or PgBouncer) sent one, else empty
-    QString message;   // libpq's / the server's primary message, one line, redacted
-    QString remedy;    // what an operator should do about it
+    QString sqlstate; // five characters when the server (or PgBouncer) sent one, else empty
+    QString message;  // libpq's / the server's primary message, one line, redacted
+    QString remedy;   // what an operator should do about it
     // The underlying failure, e.g. the last connect error behind an AcquireTimeout.
     std::shared_ptr<const DbError> cause;
 

@@ -57,7 +57,8 @@ qint64 QueryResult::toInt64(int row, int column, qint64 fallback) const
 
 QString QueryResult::commandStatus() const
 {
-    return m_result ? QString::fromUtf8(PQcmdStatus(const_cast<PGresult *>(pg(m_result)))) : QString();
+    return m_result ? QString::fromUtf8(PQcmdStatus(const_cast<PGresult *>(pg(m_result))))
+                    : QString();
 }
 
 } // namespace poolscope

@@ -19,13 +19,16 @@ public:
     QString columnName(int column) const;
     int columnIndex(const QString &name) const; // -1 when absent
     bool isNull(int row, int column) const;
-    QString value(int row, int column) const;   // text format, empty for NULL
+    QString value(int row, int column) const; // text format, empty for NULL
     qint64 toInt64(int row, int column, qint64 fallback = 0) const;
-    QString commandStatus() const;              // e.g. "SELECT 1", "SET"
+    QString commandStatus() const; // e.g. "SELECT 1", "SET"
 
 private:
     friend class Connection;
-    explicit QueryResult(std::shared_ptr<void> result) : m_result(std::move(result)) { }
+    explicit QueryResult(std::shared_ptr<void> result)
+        : m_result(std::move(result))
+    {
+    }
     std::shared_ptr<void> m_result; // PGresult, kept opaque so libpq stays out of public headers
 };
 

@@ -3,6 +3,7 @@
 #include "core/db/redaction.h"
 
 #include <QtGlobal>
+
 #include <spdlog/sinks/dist_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -16,11 +17,15 @@ namespace {
 class RedactingSink final : public spdlog::sinks::sink
 {
 public:
-    RedactingSink() : m_fanout(std::make_shared<spdlog::sinks::dist_sink_mt>()) { }
+    RedactingSink()
+        : m_fanout(std::make_shared<spdlog::sinks::dist_sink_mt>())
+    {
+    }
 
     void log(const spdlog::details::log_msg &msg) override
     {
-        const std::string clean = redactSecrets(std::string_view(msg.payload.data(), msg.payload.size()));
+        const std::string clean =
+            redactSecrets(std::string_view(msg.payload.data(), msg.payload.size()));
         spdlog::details::log_msg copy = msg;
         copy.payload = spdlog::string_view_t(clean.data(), clean.size());
         m_fanout->log(copy);
@@ -42,8 +47,8 @@ struct State
 {
     std::mutex mutex;
     std::shared_ptr<RedactingSink> root = std::make_shared<RedactingSink>();
-    std::shared_ptr<spdlog::sinks::stderr_color_sink_mt> console
-        = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    std::shared_ptr<spdlog::sinks::stderr_color_sink_mt> console =
+        std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
     spdlog::level::level_enum level = spdlog::level::info;
 
     State()

@@ -44,7 +44,8 @@ Result<QueryResult, DbError> Lease::exec(const QString &sql)
     return m_connection->connection.exec(sql, m_pool->statementDeadline());
 }
 
-std::optional<DbError> Lease::transaction(const std::function<std::optional<DbError>(Connection &)> &body)
+std::optional<DbError>
+Lease::transaction(const std::function<std::optional<DbError>(Connection &)> &body)
 {
     Connection &conn = connection();
     const PoolConfig &config = m_pool->config();
@@ -52,7 +53,8 @@ std::optional<DbError> Lease::transaction(const std::function<std::optional<DbEr
 
     QString begin = QStringLiteral("BEGIN");
     if (config.effectiveStatementTimeoutMode() == StatementTimeoutMode::SetLocalPerTransaction)
-        begin += QStringLiteral("; SET LOCAL statement_timeout = %1").arg(config.statementTimeout.count());
+        begin += QStringLiteral("; SET LOCAL statement_timeout = %1")
+                     .arg(config.statementTimeout.count());
     if (auto r = conn.exec(begin, deadline); !r)
         return r.error();
 
@@ -67,7 +69,8 @@ std::optional<DbError> Lease::transaction(const std::function<std::optional<DbEr
         return commit.error();
     // COMMIT of a failed transaction "succeeds" with the tag ROLLBACK: report it.
     if (commit->commandStatus() == QLatin1String("ROLLBACK"))
-        return makeError(ErrorKind::QueryFailed, QStringLiteral("the transaction failed and was rolled back"));
+        return makeError(ErrorKind::QueryFailed,
+                         QStringLiteral("the transaction failed and was rolled back"));
     return std::nullopt;
 }
 

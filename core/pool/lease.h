@@ -35,7 +35,8 @@ public:
     // SET LOCAL statement_timeout in the same round trip as BEGIN: scoped to this transaction,
     // so it cannot leak to other clients of a transaction pooler. `body` returning an error, or
     // throwing, rolls back.
-    std::optional<DbError> transaction(const std::function<std::optional<DbError>(Connection &)> &body);
+    std::optional<DbError>
+    transaction(const std::function<std::optional<DbError>(Connection &)> &body);
 
     // Returns the connection now instead of at destruction.
     void release();

@@ -37,14 +37,19 @@ std::optional<DbError> PoolConfig::validate() const
     if (minSize < 0)
         return invalid(QStringLiteral("pool min size must not be negative (got %1)").arg(minSize));
     if (minSize > maxSize)
-        return invalid(QStringLiteral("pool min size %1 is larger than max size %2").arg(minSize).arg(maxSize));
+        return invalid(QStringLiteral("pool min size %1 is larger than max size %2")
+                           .arg(minSize)
+                           .arg(maxSize));
     if (acquireTimeout.count() <= 0)
-        return invalid(QStringLiteral("acquire timeout must be positive (got %1 ms); it is never infinite")
-                           .arg(acquireTimeout.count()));
+        return invalid(
+            QStringLiteral("acquire timeout must be positive (got %1 ms); it is never infinite")
+                .arg(acquireTimeout.count()));
     if (connectTimeout.count() <= 0)
-        return invalid(QStringLiteral("connect timeout must be positive (got %1 ms)").arg(connectTimeout.count()));
+        return invalid(QStringLiteral("connect timeout must be positive (got %1 ms)")
+                           .arg(connectTimeout.count()));
     if (lifetimeJitter < 0 || lifetimeJitter >= 1)
-        return invalid(QStringLiteral("lifetime jitter must be in [0, 1) (got %1)").arg(lifetimeJitter));
+        return invalid(
+            QStringLiteral("lifetime jitter must be in [0, 1) (got %1)").arg(lifetimeJitter));
     if (statementTimeout.count() < 0)
         return invalid(QStringLiteral("statement_timeout must not be negative (got %1 ms)")
                            .arg(statementTimeout.count()));
@@ -53,7 +58,8 @@ std::optional<DbError> PoolConfig::validate() const
         case StatementTimeoutMode::StartupParameter:
             return invalid(QStringLiteral(
                 "statement_timeout as a startup parameter does not work on a pooled endpoint: "
-                "PgBouncer and Neon's pooler reject it (unsupported startup parameter). Use SET LOCAL "
+                "PgBouncer and Neon's pooler reject it (unsupported startup parameter). Use SET "
+                "LOCAL "
                 "per transaction."));
         case StatementTimeoutMode::SetOnCheckout:
             return invalid(QStringLiteral(
@@ -80,7 +86,8 @@ PoolConfig PoolConfig::forProfile(PoolProfile profile)
     return config;
 }
 
-Result<PoolConfig, DbError> PoolConfig::fromEnvironment(const QProcessEnvironment &env, PoolConfig base)
+Result<PoolConfig, DbError> PoolConfig::fromEnvironment(const QProcessEnvironment &env,
+                                                        PoolConfig base)
 {
     if (env.contains(QStringLiteral("DATABASE_URL")))
         base.conninfo = env.value(QStringLiteral("DATABASE_URL"));
@@ -90,23 +97,27 @@ Result<PoolConfig, DbError> PoolConfig::fromEnvironment(const QProcessEnvironmen
         const char *name;
         int *target;
     };
-    for (const Var &var : {Var{"DATABASE_POOL_MIN_SIZE", &base.minSize}, Var{"DATABASE_POOL_MAX_SIZE", &base.maxSize}}) {
+    for (const Var &var : { Var { "DATABASE_POOL_MIN_SIZE", &base.minSize },
+                            Var { "DATABASE_POOL_MAX_SIZE", &base.maxSize } }) {
         const QString name = QString::fromLatin1(var.name);
         if (!env.contains(name))
             continue;
         const QString raw = env.value(name);
         const auto value = parseCount(raw);
         if (!value)
-            return invalid(QStringLiteral("%1=\"%2\" is not a valid pool size: use a whole number, 0 or more")
-                               .arg(name, raw));
+            return invalid(
+                QStringLiteral("%1=\"%2\" is not a valid pool size: use a whole number, 0 or more")
+                    .arg(name, raw));
         *var.target = *value;
     }
     if (env.contains(QStringLiteral("DATABASE_POOL_MAX_SIZE")) && base.maxSize == 0)
-        return invalid(QStringLiteral("DATABASE_POOL_MAX_SIZE=0: the pool needs at least 1 connection"));
+        return invalid(
+            QStringLiteral("DATABASE_POOL_MAX_SIZE=0: the pool needs at least 1 connection"));
     if (base.minSize > base.maxSize)
-        return invalid(QStringLiteral("DATABASE_POOL_MIN_SIZE=%1 is larger than DATABASE_POOL_MAX_SIZE=%2")
-                           .arg(base.minSize)
-                           .arg(base.maxSize));
+        return invalid(
+            QStringLiteral("DATABASE_POOL_MIN_SIZE=%1 is larger than DATABASE_POOL_MAX_SIZE=%2")
+                .arg(base.minSize)
+                .arg(base.maxSize));
     if (auto error = base.validate())
         return *error;
     return base;

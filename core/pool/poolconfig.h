@@ -39,22 +39,25 @@ enum class PoolProfile { LocalDevelopment, ServerlessProduction };
 
 struct PoolConfig
 {
-    QString conninfo;                   // libpq conninfo or URI; a password inside is never logged
+    QString conninfo; // libpq conninfo or URI; a password inside is never logged
     EndpointRole endpointRole = EndpointRole::Direct;
     QString applicationName = QStringLiteral("poolscope");
 
-    int minSize = 5;                    // DATABASE_POOL_MIN_SIZE (guide default)
-    int maxSize = 20;                   // DATABASE_POOL_MAX_SIZE (guide default)
-    std::chrono::milliseconds acquireTimeout = 30s;   // never infinite
-    std::chrono::milliseconds connectTimeout = 10s;   // per connection attempt
-    std::chrono::milliseconds maxLifetime = 30min;    // minus up to lifetimeJitter of it, per connection
+    int minSize = 5;                                // DATABASE_POOL_MIN_SIZE (guide default)
+    int maxSize = 20;                               // DATABASE_POOL_MAX_SIZE (guide default)
+    std::chrono::milliseconds acquireTimeout = 30s; // never infinite
+    std::chrono::milliseconds connectTimeout = 10s; // per connection attempt
+    // Each connection lives maxLifetime minus a random share of up to lifetimeJitter of it, so
+    // that connections opened together do not all expire together.
+    std::chrono::milliseconds maxLifetime = 30min;
     double lifetimeJitter = 0.1;
-    std::chrono::milliseconds maxIdle = 10min;        // idle connections above minSize are closed after this
+    // Idle connections above minSize are closed after this.
+    std::chrono::milliseconds maxIdle = 10min;
     // Checkout validation: a no-round-trip socket check always; an empty-query ping only when the
     // connection has been idle longer than this (HikariCP uses 500 ms, pgx 1 s).
     std::chrono::milliseconds pingAfterIdle = 1s;
     std::chrono::milliseconds validationTimeout = 5s;
-    std::chrono::milliseconds leakThreshold = 60s;    // 0 disables leak detection
+    std::chrono::milliseconds leakThreshold = 60s; // 0 disables leak detection
     std::chrono::milliseconds housekeepingInterval = 1s;
     std::chrono::milliseconds reconnectBackoffInitial = 100ms;
     std::chrono::milliseconds reconnectBackoffMax = 30s;

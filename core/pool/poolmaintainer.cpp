@@ -4,9 +4,10 @@
 // leak detection).
 #include "core/pool/pool_p.h"
 
-#include <algorithm>
 #include <poll.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 namespace poolscope {
 namespace {
@@ -38,7 +39,8 @@ Clock::duration PoolShared::nextBackoff()
     // retrying after the same outage do not reconnect in lockstep.
     const int exponent = std::min(m_counters.consecutiveConnectFailures - 1, 20);
     const auto base = std::min<Clock::duration>(m_config.reconnectBackoffMax,
-                                                m_config.reconnectBackoffInitial * (1LL << std::max(exponent, 0)));
+                                                m_config.reconnectBackoffInitial
+                                                    * (1LL << std::max(exponent, 0)));
     std::uniform_real_distribution<double> half(0.5, 1.0);
     return std::chrono::duration_cast<Clock::duration>(base * half(m_random));
 }
@@ -51,7 +53,8 @@ void PoolShared::onConnected(Connection connection, Clock::duration took)
     c->lastUsedAt = now;
     std::uniform_real_distribution<double> jitter(0.0, m_config.lifetimeJitter);
     c->expiresAt = now
-        + std::chrono::duration_cast<Clock::duration>(m_config.maxLifetime * (1.0 - jitter(m_random)));
+        + std::chrono::duration_cast<Clock::duration>(m_config.maxLifetime
+                                                      * (1.0 - jitter(m_random)));
     std::shared_ptr<Waiter> served;
     {
         std::lock_guard lock(m_mutex);
@@ -60,7 +63,8 @@ void PoolShared::onConnected(Connection connection, Clock::duration took)
         ++m_counters.connectsOk;
         m_connectTime.record(took);
         if (m_counters.health == PoolHealth::Reconnecting) {
-            m_log->info("connected again after {} failed attempts", m_counters.consecutiveConnectFailures);
+            m_log->info("connected again after {} failed attempts",
+                        m_counters.consecutiveConnectFailures);
             m_counters.health = PoolHealth::Ok;
         }
         m_counters.consecutiveConnectFailures = 0;
@@ -102,7 +106,8 @@ void PoolShared::onConnectFailed(const DbError &error)
     }
 }
 
-void PoolShared::housekeeping(Clock::time_point now, std::vector<std::unique_ptr<PooledConnection>> &discard)
+void PoolShared::housekeeping(Clock::time_point now,
+                              std::vector<std::unique_ptr<PooledConnection>> &discard)
 {
     // Idle connections, least recently used first (the front of the LIFO stack).
     int open = int(m_idle.size() + m_leased.size());
@@ -138,7 +143,8 @@ void PoolShared::housekeeping(Clock::time_point now, std::vector<std::unique_ptr
             ++m_counters.leaksFlagged;
             m_log->warn("possible connection leak: held for {} ms by '{}' (threshold {} ms)",
                         toMs(now - lease.checkedOutAt),
-                        lease.label.isEmpty() ? std::string("unlabelled") : lease.label.toStdString(),
+                        lease.label.isEmpty() ? std::string("unlabelled")
+                                              : lease.label.toStdString(),
                         m_config.leakThreshold.count());
         }
     }
@@ -201,10 +207,11 @@ void PoolShared::maintainerLoop()
 
         // Sleep until a socket is ready, the maintainer is woken, or something is due.
         std::vector<pollfd> fds;
-        fds.push_back({m_wakeFd, POLLIN, 0});
+        fds.push_back({ m_wakeFd, POLLIN, 0 });
         Clock::time_point wakeAt = nextHousekeeping;
         for (const ConnectAttempt &a : attempts) {
-            fds.push_back({a.socketDescriptor(), short(a.wants() == ConnectAttempt::Want::Read ? POLLIN : POLLOUT), 0});
+            fds.push_back({ a.socketDescriptor(),
+                            short(a.wants() == ConnectAttempt::Want::Read ? POLLIN : POLLOUT), 0 });
             wakeAt = std::min(wakeAt, a.deadline());
         }
         if (waitingForBackoff) {
@@ -212,7 +219,8 @@ void PoolShared::maintainerLoop()
             wakeAt = std::min(wakeAt, m_backoffUntil);
         }
         const qint64 waitMs = std::max<qint64>(0, toMs(wakeAt - Clock::now()) + 1);
-        const int rc = ::poll(fds.data(), nfds_t(fds.size()), int(std::min<qint64>(waitMs, 60'000)));
+        const int rc =
+            ::poll(fds.data(), nfds_t(fds.size()), int(std::min<qint64>(waitMs, 60'000)));
         if (rc > 0 && (fds[0].revents & POLLIN)) {
             std::uint64_t counter;
             [[maybe_unused]] ssize_t n = ::read(m_wakeFd, &counter, sizeof counter);

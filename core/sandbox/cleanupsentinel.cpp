@@ -1,6 +1,7 @@
 #include "core/sandbox/cleanupsentinel.h"
 
 #include <QProcess>
+
 #include <unistd.h>
 
 namespace poolscope::sandbox {

@@ -1,6 +1,7 @@
 #include "core/sandbox/pgclient_p.h"
 
 #include <libpq-fe.h>
+
 #include <memory>
 
 namespace poolscope::sandbox::pgclient {

@@ -11,6 +11,7 @@
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QFile>
+
 #include <optional>
 
 namespace poolscope::sandbox {

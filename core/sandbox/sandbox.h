@@ -3,6 +3,7 @@
 #include "core/util/result.h"
 
 #include <QString>
+
 #include <chrono>
 #include <memory>
 
@@ -12,24 +13,24 @@ struct SandboxOptions
 {
     int maxConnections = 100; // PostgreSQL max_connections
     int superuserReservedConnections = 3;
-    int poolSize = 20; // PgBouncer default_pool_size (per user/database pair)
+    int poolSize = 20;               // PgBouncer default_pool_size (per user/database pair)
     int maxClientConnections = 2000; // PgBouncer max_client_conn
     std::chrono::milliseconds startTimeout { 30000 }; // whole start(), and each startPostgres()
-    QString postgresBinDirectory; // empty: /usr/lib/postgresql/15/bin
-    QString pgbouncerProgram; // empty: /usr/sbin/pgbouncer
+    QString postgresBinDirectory;                     // empty: /usr/lib/postgresql/15/bin
+    QString pgbouncerProgram;                         // empty: /usr/sbin/pgbouncer
 };
 
 // Everything a client needs to reach the sandbox. No field carries a password: they live only in
 // the pgpass file `passFile` (mode 0600), which libpq reads through PGPASSFILE or passfile=.
 struct SandboxEndpoints
 {
-    QString directUri; // app role -> PostgreSQL, e.g. postgresql://app@127.0.0.1:P/app
-    QString pooledUri; // app role -> PgBouncer (transaction mode)
-    QString adminUri; // superuser -> PostgreSQL (tests: pg_terminate_backend etc.)
+    QString directUri;        // app role -> PostgreSQL, e.g. postgresql://app@127.0.0.1:P/app
+    QString pooledUri;        // app role -> PgBouncer (transaction mode)
+    QString adminUri;         // superuser -> PostgreSQL (tests: pg_terminate_backend etc.)
     QString poolerConsoleUri; // stats user -> PgBouncer admin console (dbname=pgbouncer)
-    QString passFile; // pgpass file with every role's password
-    QString appUser; // "app"
-    QString database; // "app"
+    QString passFile;         // pgpass file with every role's password
+    QString appUser;          // "app"
+    QString database;         // "app"
     int postgresPort = 0;
     int bouncerPort = 0;
     qint64 postgresPid = 0;

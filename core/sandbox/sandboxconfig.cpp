@@ -3,6 +3,7 @@
 #include "core/db/redaction.h"
 
 #include <QFile>
+
 #include <random>
 
 namespace poolscope::sandbox {
@@ -22,7 +23,7 @@ QString randomPassword(int length)
     static constexpr char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     constexpr unsigned alphabetSize = sizeof(alphabet) - 1; // 62
-    constexpr unsigned limit = 256 - 256 % alphabetSize; // 248: keeps the choice uniform
+    constexpr unsigned limit = 256 - 256 % alphabetSize;    // 248: keeps the choice uniform
 
     QString password;
     QFile urandom(QStringLiteral("/dev/urandom"));

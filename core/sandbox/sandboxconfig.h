@@ -10,9 +10,9 @@ namespace poolscope::sandbox {
 // The generated passwords of one sandbox (alphanumeric, so they need no quoting anywhere).
 struct SandboxCredentials
 {
-    QString app; // role `app`: the application
+    QString app;      // role `app`: the application
     QString postgres; // superuser `postgres`: adminUri, PgBouncer admin_users
-    QString stats; // role `poolscope_stats`: PgBouncer console (stats_users)
+    QString stats;    // role `poolscope_stats`: PgBouncer console (stats_users)
 
     // 24 alphanumeric characters from /dev/urandom each, all registered with registerSecret().
     static SandboxCredentials generate();

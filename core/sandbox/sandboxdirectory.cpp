@@ -4,12 +4,14 @@
 
 #include <QDir>
 #include <QFile>
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 namespace poolscope::sandbox {
 namespace {

@@ -4,6 +4,7 @@
 
 #include <QFile>
 #include <QProcess>
+
 #include <grp.h>
 #include <sys/prctl.h>
 #include <unistd.h>

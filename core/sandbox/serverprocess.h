@@ -4,6 +4,7 @@
 
 #include <QString>
 #include <QStringList>
+
 #include <chrono>
 #include <csignal>
 #include <memory>
@@ -30,7 +31,7 @@ public:
         QString program;
         QStringList arguments;
         QString workingDirectory;
-        QString logFile; // stdout + stderr, appended
+        QString logFile;          // stdout + stderr, appended
         int stopSignal = SIGTERM; // the polite request used by stop()
         std::chrono::milliseconds stopGrace { 5000 };
     };

@@ -1,11 +1,13 @@
 #include "core/sandbox/serveruser.h"
 
 #include <QFile>
-#include <cerrno>
-#include <cstring>
+
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace poolscope::sandbox {
 

@@ -3,7 +3,9 @@
 #include "core/util/result.h"
 
 #include <QString>
+
 #include <sys/types.h>
+
 #include <vector>
 
 namespace poolscope::sandbox {

@@ -73,12 +73,12 @@ std::uint64_t LatencyHistogram::percentileMicros(double q) const
 
 LatencySummary LatencySummary::of(const LatencyHistogram &h)
 {
-    return {h.count(),
-            h.meanMicros(),
-            h.percentileMicros(0.50),
-            h.percentileMicros(0.95),
-            h.percentileMicros(0.99),
-            h.maxMicros()};
+    return { h.count(),
+             h.meanMicros(),
+             h.percentileMicros(0.50),
+             h.percentileMicros(0.95),
+             h.percentileMicros(0.99),
+             h.maxMicros() };
 }
 
 } // namespace poolscope

@@ -33,7 +33,7 @@ private:
     static int indexFor(std::uint64_t micros);
     static std::uint64_t upperBoundOf(int index);
 
-    std::array<std::uint64_t, kBuckets> m_counts{};
+    std::array<std::uint64_t, kBuckets> m_counts {};
     std::uint64_t m_count = 0;
     std::uint64_t m_sum = 0;
     std::uint64_t m_max = 0;

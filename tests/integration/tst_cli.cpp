@@ -25,8 +25,8 @@ Run runPoolscope(const QStringList &args, int timeoutMs = 60000)
         p.kill();
         p.waitForFinished();
     }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
+    return { p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+             p.readAllStandardError() };
 }
 
 } // namespace
@@ -43,11 +43,11 @@ private Q_SLOTS:
 
     void helpAndVersion()
     {
-        const Run help = runPoolscope({QStringLiteral("--help")});
+        const Run help = runPoolscope({ QStringLiteral("--help") });
         QCOMPARE(help.exitCode, 0);
         QVERIFY(help.out.contains("sandbox"));
         QVERIFY(help.out.contains("bench"));
-        const Run version = runPoolscope({QStringLiteral("--version")});
+        const Run version = runPoolscope({ QStringLiteral("--version") });
         QCOMPARE(version.exitCode, 0);
         QVERIFY(version.out.startsWith("poolscope "));
         QVERIFY(version.out.contains("QCustomPlot"));
@@ -56,17 +56,21 @@ private Q_SLOTS:
     void usageErrorsExitWithTwo_data()
     {
         QTest::addColumn<QStringList>("args");
-        QTest::newRow("unknown subcommand") << QStringList{QStringLiteral("frobnicate")};
-        QTest::newRow("unknown top-level flag") << QStringList{QStringLiteral("--frobnicate")};
-        QTest::newRow("unknown bench flag") << QStringList{QStringLiteral("bench"), QStringLiteral("host=127.0.0.1"),
-                                                           QStringLiteral("--frobnicate")};
-        QTest::newRow("bench without conninfo") << QStringList{QStringLiteral("bench")};
-        QTest::newRow("bench zero workers") << QStringList{QStringLiteral("bench"), QStringLiteral("host=127.0.0.1"),
-                                                           QStringLiteral("--workers"), QStringLiteral("0")};
-        QTest::newRow("bench malformed URI") << QStringList{QStringLiteral("bench"),
-                                                            QStringLiteral("postgresql://app@127.0.0.1:notaport/app")};
-        QTest::newRow("bench remote host") << QStringList{QStringLiteral("bench"),
-                                                          QStringLiteral("host=db.example.com dbname=app")};
+        QTest::newRow("unknown subcommand") << QStringList { QStringLiteral("frobnicate") };
+        QTest::newRow("unknown top-level flag") << QStringList { QStringLiteral("--frobnicate") };
+        QTest::newRow("unknown bench flag")
+            << QStringList { QStringLiteral("bench"), QStringLiteral("host=127.0.0.1"),
+                             QStringLiteral("--frobnicate") };
+        QTest::newRow("bench without conninfo") << QStringList { QStringLiteral("bench") };
+        QTest::newRow("bench zero workers")
+            << QStringList { QStringLiteral("bench"), QStringLiteral("host=127.0.0.1"),
+                             QStringLiteral("--workers"), QStringLiteral("0") };
+        QTest::newRow("bench malformed URI")
+            << QStringList { QStringLiteral("bench"),
+                             QStringLiteral("postgresql://app@127.0.0.1:notaport/app") };
+        QTest::newRow("bench remote host")
+            << QStringList { QStringLiteral("bench"),
+                             QStringLiteral("host=db.example.com dbname=app") };
     }
 
     void usageErrorsExitWithTwo()
@@ -79,28 +83,36 @@ private Q_SLOTS:
 
     void benchRefusesRemoteHostsUnlessAllowed()
     {
-        const Run r = runPoolscope({QStringLiteral("bench"), QStringLiteral("postgresql://app@db.example.com/app")});
+        const Run r = runPoolscope(
+            { QStringLiteral("bench"), QStringLiteral("postgresql://app@db.example.com/app") });
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains("--allow-remote"), r.err.constData());
     }
 
     void benchJsonHasTheDocumentedKeys()
     {
-        const Run r = runPoolscope({QStringLiteral("bench"), m_sandbox.directUri(), QStringLiteral("--workers"),
-                                 QStringLiteral("4"), QStringLiteral("--connections"), QStringLiteral("2"),
-                                 QStringLiteral("--duration"), QStringLiteral("1"), QStringLiteral("--json")});
+        const Run r = runPoolscope(
+            { QStringLiteral("bench"), m_sandbox.directUri(), QStringLiteral("--workers"),
+              QStringLiteral("4"), QStringLiteral("--connections"), QStringLiteral("2"),
+              QStringLiteral("--duration"), QStringLiteral("1"), QStringLiteral("--json") });
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QJsonParseError error;
         const QJsonDocument doc = QJsonDocument::fromJson(r.out, &error);
-        QVERIFY2(doc.isObject(), qPrintable(error.errorString() + QLatin1Char(' ') + QString::fromUtf8(r.out)));
+        QVERIFY2(doc.isObject(),
+                 qPrintable(error.errorString() + QLatin1Char(' ') + QString::fromUtf8(r.out)));
         const QJsonObject o = doc.object();
         QVERIFY(o.value(QStringLiteral("ops_per_sec")).toDouble() > 0);
-        for (const QString &key : {QStringLiteral("acquire_wait_us"), QStringLiteral("query_us")}) {
+        for (const QString &key :
+             { QStringLiteral("acquire_wait_us"), QStringLiteral("query_us") }) {
             const QJsonObject p = o.value(key).toObject();
-            QVERIFY2(p.contains(QStringLiteral("p50")) && p.contains(QStringLiteral("p99")), qPrintable(key));
-            QVERIFY(p.value(QStringLiteral("p50")).toDouble() <= p.value(QStringLiteral("p99")).toDouble());
+            QVERIFY2(p.contains(QStringLiteral("p50")) && p.contains(QStringLiteral("p99")),
+                     qPrintable(key));
+            QVERIFY(p.value(QStringLiteral("p50")).toDouble()
+                    <= p.value(QStringLiteral("p99")).toDouble());
         }
-        QVERIFY(o.value(QStringLiteral("query_us")).toObject().value(QStringLiteral("p50")).toDouble() > 0);
+        QVERIFY(
+            o.value(QStringLiteral("query_us")).toObject().value(QStringLiteral("p50")).toDouble()
+            > 0);
         QCOMPARE(o.value(QStringLiteral("errors")).toInt(-1), 0);
         // Nothing but the JSON object on stdout.
         QCOMPARE(r.out.trimmed().count('\n'), 0);
@@ -108,19 +120,22 @@ private Q_SLOTS:
 
     void benchThroughThePooler()
     {
-        const Run r = runPoolscope({QStringLiteral("bench"), m_sandbox.pooledUri(), QStringLiteral("--pooled"),
-                                 QStringLiteral("--workers"), QStringLiteral("4"), QStringLiteral("--connections"),
-                                 QStringLiteral("2"), QStringLiteral("--duration"), QStringLiteral("1"),
-                                 QStringLiteral("--json")});
+        const Run r = runPoolscope({ QStringLiteral("bench"), m_sandbox.pooledUri(),
+                                     QStringLiteral("--pooled"), QStringLiteral("--workers"),
+                                     QStringLiteral("4"), QStringLiteral("--connections"),
+                                     QStringLiteral("2"), QStringLiteral("--duration"),
+                                     QStringLiteral("1"), QStringLiteral("--json") });
         QVERIFY2(r.exitCode == 0, r.err.constData());
-        QCOMPARE(QJsonDocument::fromJson(r.out).object().value(QStringLiteral("errors")).toInt(-1), 0);
+        QCOMPARE(QJsonDocument::fromJson(r.out).object().value(QStringLiteral("errors")).toInt(-1),
+                 0);
     }
 
     void benchReportsAnUnreachableServerWithItsRemedy()
     {
         // A closed port on loopback: refused at once, typed, with a remedy, exit 1.
-        const Run r = runPoolscope({QStringLiteral("bench"), QStringLiteral("postgresql://app@127.0.0.1:1/app"),
-                                 QStringLiteral("--duration"), QStringLiteral("1")});
+        const Run r = runPoolscope({ QStringLiteral("bench"),
+                                     QStringLiteral("postgresql://app@127.0.0.1:1/app"),
+                                     QStringLiteral("--duration"), QStringLiteral("1") });
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("connection_refused"), r.err.constData());
         QVERIFY(r.err.contains("remedy"));

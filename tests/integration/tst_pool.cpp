@@ -57,10 +57,11 @@ private:
 
     QString serverPids(const QString &applicationName) const
     {
-        return querySingleValue(m_sandbox.adminUri(),
-                                QStringLiteral("SELECT coalesce(string_agg(pid::text, ',' ORDER BY pid), '') "
-                                               "FROM pg_stat_activity WHERE application_name = '%1'")
-                                    .arg(applicationName));
+        return querySingleValue(
+            m_sandbox.adminUri(),
+            QStringLiteral("SELECT coalesce(string_agg(pid::text, ',' ORDER BY pid), '') "
+                           "FROM pg_stat_activity WHERE application_name = '%1'")
+                .arg(applicationName));
     }
 
 private Q_SLOTS:
@@ -130,7 +131,7 @@ private Q_SLOTS:
         held.value().release();
         for (auto &t : waiters)
             t.join();
-        QCOMPARE(order, (QList<int>{0, 1, 2, 3, 4}));
+        QCOMPARE(order, (QList<int> { 0, 1, 2, 3, 4 }));
         // The holder waited too: with minSize 0 its connection had to be opened first.
         QCOMPARE(pool->stats().acquiresWaited, quint64(kWaiters + 1));
     }
@@ -146,23 +147,26 @@ private Q_SLOTS:
         const QString before = serverPids(app);
         QCOMPARE(before.split(QLatin1Char(',')).size(), 4);
 
-        QCOMPARE(querySingleValue(m_sandbox.adminUri(),
-                                  QStringLiteral("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                                 "WHERE application_name = '%1'")
-                                      .arg(app)),
+        QCOMPARE(querySingleValue(
+                     m_sandbox.adminUri(),
+                     QStringLiteral("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                    "WHERE application_name = '%1'")
+                         .arg(app)),
                  QStringLiteral("4"));
         // pg_terminate_backend only signals: wait until the old backends are gone.
-        QTRY_VERIFY_WITH_TIMEOUT([&] {
-            const QStringList now = serverPids(app).split(QLatin1Char(','), Qt::SkipEmptyParts);
-            for (const QString &pid : before.split(QLatin1Char(',')))
-                if (now.contains(pid))
-                    return false;
-            return true;
-        }(), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                const QStringList now = serverPids(app).split(QLatin1Char(','), Qt::SkipEmptyParts);
+                for (const QString &pid : before.split(QLatin1Char(',')))
+                    if (now.contains(pid))
+                        return false;
+                return true;
+            }(),
+            5000);
 
         // Every caller gets a working connection: dead ones are detected at checkout or by the
         // maintainer, and discarded.
-        std::atomic<int> failures{0};
+        std::atomic<int> failures { 0 };
         std::vector<std::thread> clients;
         for (int t = 0; t < 4; ++t) {
             clients.emplace_back([&] {
@@ -223,7 +227,8 @@ private Q_SLOTS:
     {
         QTest::addColumn<int>("mode");
         QTest::newRow("startup parameter") << int(StatementTimeoutMode::StartupParameter);
-        QTest::newRow("SET on checkout (the guide's way)") << int(StatementTimeoutMode::SetOnCheckout);
+        QTest::newRow("SET on checkout (the guide's way)")
+            << int(StatementTimeoutMode::SetOnCheckout);
     }
 
     void statementTimeoutFiresOnDirectEndpoint()
@@ -235,7 +240,8 @@ private Q_SLOTS:
         auto pool = makePool(config);
         auto lease = pool->acquire(QStringLiteral("slow query"));
         QVERIFY(lease);
-        QCOMPARE(lease.value().exec(QStringLiteral("SHOW statement_timeout"))->value(0, 0), QStringLiteral("300ms"));
+        QCOMPARE(lease.value().exec(QStringLiteral("SHOW statement_timeout"))->value(0, 0),
+                 QStringLiteral("300ms"));
         auto slow = lease.value().exec(QStringLiteral("SELECT pg_sleep(3)"));
         QVERIFY(!slow);
         QCOMPARE(slow.error().sqlstate, QStringLiteral("57014"));
@@ -313,7 +319,9 @@ private Q_SLOTS:
         auto again = pool->acquire();
         QVERIFY(again);
         QCOMPARE(again.value()->transactionState(), TransactionState::Idle);
-        QCOMPARE(again.value().exec(QStringLiteral("SELECT to_regclass('pg_temp.forgotten') IS NULL"))->value(0, 0),
+        QCOMPARE(again.value()
+                     .exec(QStringLiteral("SELECT to_regclass('pg_temp.forgotten') IS NULL"))
+                     ->value(0, 0),
                  QStringLiteral("t"));
     }
 
@@ -360,7 +368,8 @@ private Q_SLOTS:
         auto pool = ConnectionPool::create(config);
         QVERIFY(!pool);
         QCOMPARE(pool.error().kind, ErrorKind::InvalidConfiguration);
-        QVERIFY2(pool.error().message.contains(QStringLiteral("port")), qPrintable(pool.error().message));
+        QVERIFY2(pool.error().message.contains(QStringLiteral("port")),
+                 qPrintable(pool.error().message));
     }
 
     void cleanupTestCase()
@@ -368,13 +377,15 @@ private Q_SLOTS:
         // No generated sandbox password may appear in any log line of this whole run.
         QFile passFile(m_sandbox.endpoints().passFile);
         QVERIFY(passFile.open(QIODevice::ReadOnly));
-        const QStringList entries = QString::fromUtf8(passFile.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        const QStringList entries =
+            QString::fromUtf8(passFile.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         QVERIFY(!entries.isEmpty());
         for (const QString &entry : entries) {
             const QString password = entry.section(QLatin1Char(':'), 4);
             QVERIFY(password.size() >= 16);
             for (const QString &line : m_log->lines())
-                QVERIFY2(!line.contains(password), qPrintable(QStringLiteral("password in log line: ") + line.left(40)));
+                QVERIFY2(!line.contains(password),
+                         qPrintable(QStringLiteral("password in log line: ") + line.left(40)));
         }
         QVERIFY(m_log->lines().size() > 10);
         m_sandbox.stop();

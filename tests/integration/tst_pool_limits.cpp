@@ -43,7 +43,8 @@ private Q_SLOTS:
         options.superuserReservedConnections = 3;
         options.poolSize = 1;
         QVERIFY2(m_sandbox.start(options), qPrintable(m_sandbox.errorString()));
-        QCOMPARE(querySingleValue(m_sandbox.adminUri(), QStringLiteral("SHOW max_connections")), QStringLiteral("10"));
+        QCOMPARE(querySingleValue(m_sandbox.adminUri(), QStringLiteral("SHOW max_connections")),
+                 QStringLiteral("10"));
     }
 
     void exhaustionGivesATyped53300WithItsRemedy()
@@ -121,7 +122,8 @@ private Q_SLOTS:
         config.minSize = 0;
         config.maxSize = 1;
         config.statementTimeout = 200ms;
-        QCOMPARE(config.effectiveStatementTimeoutMode(), StatementTimeoutMode::SetLocalPerTransaction);
+        QCOMPARE(config.effectiveStatementTimeoutMode(),
+                 StatementTimeoutMode::SetLocalPerTransaction);
         auto pool = makePool(config);
         auto a = pool->acquire(QStringLiteral("client A"));
         QVERIFY(a);
@@ -134,10 +136,11 @@ private Q_SLOTS:
         const QString pidB = b->exec(QStringLiteral("SELECT pg_backend_pid()"), 5s)->value(0, 0);
         QCOMPARE(pidA, pidB);
 
-        std::optional<DbError> timedOut = a.value().transaction([](Connection &c) -> std::optional<DbError> {
-            auto r = c.exec(QStringLiteral("SELECT pg_sleep(2)"), 10s);
-            return r ? std::nullopt : std::optional<DbError>(r.error());
-        });
+        std::optional<DbError> timedOut =
+            a.value().transaction([](Connection &c) -> std::optional<DbError> {
+                auto r = c.exec(QStringLiteral("SELECT pg_sleep(2)"), 10s);
+                return r ? std::nullopt : std::optional<DbError>(r.error());
+            });
         QVERIFY(timedOut.has_value());
         QCOMPARE(timedOut->sqlstate, QStringLiteral("57014"));
         QCOMPARE(timedOut->kind, ErrorKind::QueryCanceled);
@@ -157,7 +160,8 @@ private Q_SLOTS:
         PoolConfig config;
         config.conninfo = m_sandbox.pooledUri();
         config.endpointRole = EndpointRole::Pooled;
-        for (StatementTimeoutMode mode : {StatementTimeoutMode::StartupParameter, StatementTimeoutMode::SetOnCheckout}) {
+        for (StatementTimeoutMode mode :
+             { StatementTimeoutMode::StartupParameter, StatementTimeoutMode::SetOnCheckout }) {
             config.statementTimeoutMode = mode;
             auto pool = ConnectionPool::create(config);
             QVERIFY(!pool);

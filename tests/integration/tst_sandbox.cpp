@@ -11,10 +11,12 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
-#include <csignal>
+
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <csignal>
 
 using namespace poolscope;
 using namespace poolscope::testing;

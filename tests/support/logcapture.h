@@ -2,9 +2,11 @@
 
 #include <QString>
 #include <QStringList>
+
+#include <spdlog/sinks/base_sink.h>
+
 #include <memory>
 #include <mutex>
-#include <spdlog/sinks/base_sink.h>
 
 namespace poolscope::testing {
 

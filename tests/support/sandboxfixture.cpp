@@ -2,7 +2,9 @@
 
 #include <QFile>
 #include <QtGlobal>
+
 #include <libpq-fe.h>
+
 #include <sys/select.h>
 
 namespace poolscope::testing {

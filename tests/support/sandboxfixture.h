@@ -3,6 +3,7 @@
 #include "core/sandbox/sandbox.h"
 
 #include <QString>
+
 #include <memory>
 
 namespace poolscope::testing {

@@ -3,6 +3,7 @@
 #include "core/util/latencyhistogram.h"
 
 #include <QTest>
+
 #include <cmath>
 #include <limits>
 
@@ -194,7 +195,7 @@ void tst_LatencyHistogram::recordNanoseconds()
     LatencyHistogram h;
     h.record(1499ns); // rounds to 1 us
     h.record(1500ns); // rounds to 2 us
-    h.record(-5ns); // clock oddities count as 0
+    h.record(-5ns);   // clock oddities count as 0
     h.record(12ms);
     QCOMPARE(h.count(), std::uint64_t(4));
     QCOMPARE(h.percentileMicros(0.0), std::uint64_t(0));

@@ -6,8 +6,10 @@
 
 #include <QRandomGenerator>
 #include <QTest>
-#include <mutex>
+
 #include <spdlog/sinks/base_sink.h>
+
+#include <mutex>
 #include <vector>
 
 using namespace poolscope;
