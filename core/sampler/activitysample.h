@@ -1,0 +1,172 @@
+#pragma once
+
+#include "core/db/dberror.h"
+
+#include <QDateTime>
+#include <QList>
+#include <QString>
+
+#include <optional>
+
+namespace poolscope {
+
+// One bucket of a breakdown ("by application", "by user", ...): the top N keys by connection
+// count, then one "other" entry for the rest.
+struct BreakdownEntry
+{
+    QString key; // e.g. the application_name; empty string stays empty ("" is a real value)
+    int total = 0;
+    int active = 0;
+    int idleInTransaction = 0;
+    bool isOther = false; // the aggregate of everything past the top N
+};
+
+// Client backends grouped the way postgres_exporter labels pg_stat_activity_count: one entry per
+// (database, user, application, state), largest first, bounded (the rest folded into one entry
+// whose fields are all "other").
+struct ActivityGroup
+{
+    QString database;
+    QString user;
+    QString application;
+    QString state; // "active", "idle", "idle in transaction", ..., "unknown" when hidden
+    int count = 0;
+    double maxTransactionSeconds = 0; // oldest open transaction in the group
+};
+
+// Client-backend counts by state (backend_type = 'client backend', the sampler's own
+// connection excluded).
+struct ConnectionCounts
+{
+    int total = 0;
+    int active = 0;
+    int idle = 0;
+    int idleInTransaction = 0;
+    int idleInTransactionAborted = 0;
+    int other = 0;   // fastpath function call, disabled, and states hidden by missing privileges
+    int waiting = 0; // active and waiting on a heavyweight lock (wait_event_type = 'Lock')
+};
+
+struct ConnectionLimits
+{
+    int maxConnections = 0;
+    int superuserReserved = 0;   // superuser_reserved_connections
+    int reservedConnections = 0; // reserved_connections (PostgreSQL 16+), else 0
+    // What ordinary (non-superuser) roles may use in all: max - both reserves.
+    int usableByOrdinaryRoles() const
+    {
+        return maxConnections - superuserReserved - reservedConnections;
+    }
+};
+
+// Cumulative pg_stat_database counters (all databases), turned into rates by the sampler.
+struct DatabaseCounters
+{
+    qint64 commits = 0;
+    qint64 rollbacks = 0;
+    // PostgreSQL 14+; -1 when the server does not have them.
+    qint64 sessions = -1;
+    qint64 sessionsFatal = -1;
+    qint64 sessionsKilled = -1;
+    qint64 sessionsAbandoned = -1;
+};
+
+struct Rates
+{
+    bool valid = false;         // false for the first sample after a start or a gap
+    double intervalSeconds = 0; // measured between the two samples (server clock), not nominal
+    double commitsPerSecond = 0;
+    double rollbacksPerSecond = 0;
+    double transactionsPerSecond = 0;
+    double sessionsPerSecond = -1; // -1 when unavailable (PostgreSQL < 14)
+    double sessionsFatalPerSecond = -1;
+    double sessionsKilledPerSecond = -1;
+    double sessionsAbandonedPerSecond = -1;
+};
+
+// One row of the session list (only fetched while a view asks for it).
+struct SessionRow
+{
+    int pid = 0;
+    QString user;
+    QString database;
+    QString application;
+    QString client; // client_addr, or "local" for a unix socket
+    QString state;  // as pg_stat_activity says; empty when hidden
+    QString waitEventType;
+    QString waitEvent;
+    QDateTime backendStart;
+    QDateTime transactionStart; // null when no transaction is open
+    QDateTime queryStart;
+    QDateTime stateChange;
+    QString query; // truncated; "<insufficient privilege>" when hidden
+    QList<int> blockingPids;
+};
+
+// What the sampler measured in one tick: an immutable value, passed between threads.
+struct ActivitySample
+{
+    QDateTime takenAt;          // server clock (clock_timestamp()), UTC, ms precision
+    qint64 roundTripMicros = 0; // client-side duration of the one round trip
+    QString serverVersion;      // e.g. "15.20"
+    int serverVersionNum = 0;
+    ConnectionCounts counts;
+    ConnectionLimits limits;
+    // What ordinary roles can still open: usableByOrdinaryRoles() - counts.total (never < 0).
+    int available = 0;
+    // Ages in seconds; 0 when there is nothing of that kind.
+    double longestQuerySeconds = 0;
+    double longestTransactionSeconds = 0;
+    double longestIdleInTransactionSeconds = 0;
+    QList<BreakdownEntry> byDatabase;
+    QList<BreakdownEntry> byUser;
+    QList<BreakdownEntry> byApplication;
+    QList<BreakdownEntry> byClient;
+    QList<ActivityGroup> groups;
+    DatabaseCounters counters;
+    Rates rates;
+    // Without pg_read_all_stats/pg_monitor, other roles' query text and state are hidden.
+    bool queriesHidden = false;
+    std::optional<QList<SessionRow>> sessions; // only when requested
+};
+
+// PgBouncer's admin console, one entry per (database, user) pool of SHOW POOLS.
+struct PoolerPool
+{
+    QString database;
+    QString user;
+    QString poolMode;
+    int clActive = 0;
+    int clWaiting = 0;
+    int svActive = 0;
+    int svIdle = 0;
+    int svUsed = 0;
+    int svLogin = 0;
+    double maxWaitSeconds = 0; // maxwait + maxwait_us
+};
+
+// SHOW STATS totals (all databases) and their rates.
+struct PoolerStats
+{
+    qint64 totalTransactions = 0;
+    qint64 totalQueries = 0;
+    qint64 totalWaitMicros = 0; // time clients spent waiting for a server connection
+    bool ratesValid = false;
+    double transactionsPerSecond = 0;
+    double queriesPerSecond = 0;
+    double waitMicrosPerSecond = 0;
+};
+
+struct PoolerSample
+{
+    QDateTime takenAt;       // client clock, UTC
+    QList<PoolerPool> pools; // the admin "pgbouncer" pseudo-database excluded
+    PoolerStats stats;
+    int clActive() const;
+    int clWaiting() const;
+    int svActive() const;
+    int svIdle() const;
+    double maxWaitSeconds() const;
+};
+
+} // namespace poolscope
