@@ -133,7 +133,7 @@ void tst_Redaction::registeredSecret()
              QStringLiteral("token *** (again ***)"));
     // Built as a QString first: `"x" + std::string` trips GCC 12's -Wrestrict false positive
     // (PR105651) in release builds.
-    const std::string prefixed = (QStringLiteral("x") + secret).toStdString();
+    const std::string prefixed = QString(QStringLiteral("x") + secret).toStdString();
     QCOMPARE(QString::fromStdString(redactSecrets(std::string_view(prefixed))),
              QStringLiteral("x***"));
 }
