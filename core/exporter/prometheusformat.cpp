@@ -398,8 +398,13 @@ QByteArray formatPrometheusValue(double value)
         return QByteArrayLiteral("NaN");
     if (std::isinf(value))
         return value > 0 ? QByteArrayLiteral("+Inf") : QByteArrayLiteral("-Inf");
-    char buffer[32];
-    const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+    // Shortest round-trip digits; plain decimals in the range people read (0.0009, not 9e-04),
+    // exponent notation outside it.
+    char buffer[64];
+    const double magnitude = std::fabs(value);
+    const auto result = magnitude == 0 || (magnitude >= 1e-6 && magnitude < 1e15)
+        ? std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed)
+        : std::to_chars(buffer, buffer + sizeof buffer, value);
     return QByteArray(buffer, result.ptr - buffer);
 }
 
