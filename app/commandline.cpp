@@ -1,10 +1,12 @@
 #include "app/commandline.h"
 
 #include <QCoreApplication>
+#include <QRegularExpression>
 #include <QSocketNotifier>
 
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 
@@ -52,6 +54,24 @@ void installTerminationHandler()
 const std::atomic<bool> &terminationRequested()
 {
     return g_terminate;
+}
+
+std::optional<std::chrono::milliseconds> parseDuration(const QString &text)
+{
+    static const QRegularExpression pattern(
+        QStringLiteral("^\\s*([0-9]+(?:\\.[0-9]+)?)\\s*(ms|s|m|h)\\s*$"));
+    const QRegularExpressionMatch m = pattern.match(text);
+    if (!m.hasMatch())
+        return std::nullopt;
+    const QString unit = m.captured(2);
+    const double perUnit = unit == QLatin1String("ms") ? 1.0
+        : unit == QLatin1String("s")                   ? 1000.0
+        : unit == QLatin1String("m")                   ? 60'000.0
+                                                       : 3'600'000.0;
+    const double ms = m.captured(1).toDouble() * perUnit;
+    if (!std::isfinite(ms) || ms > 86'400'000.0)
+        return std::nullopt;
+    return std::chrono::milliseconds(std::llround(ms));
 }
 
 void printLine(const QString &line)

@@ -3,6 +3,8 @@
 #include <QStringList>
 
 #include <atomic>
+#include <chrono>
+#include <optional>
 
 namespace poolscope::app {
 
@@ -17,12 +19,18 @@ enum ExitCode : int {
 // QCommandLineParser and returns the process exit code. A QCoreApplication exists.
 int runSandboxCommand(const QStringList &args);
 int runBenchCommand(const QStringList &args);
+int runExporterCommand(const QStringList &args);
 
 // SIGINT/SIGTERM handling for long-running commands: the first signal sets the flag returned
 // here and asks the Qt event loop (if running) to quit; a second one restores the default action.
 // The handler only writes to a self-pipe, so it is async-signal-safe.
 void installTerminationHandler();
 const std::atomic<bool> &terminationRequested();
+
+// Durations on the command line: a number and a unit, "500ms", "1s", "1.5s", "2m", "1h"
+// (whitespace around them ignored). nullopt for anything else: no unit, a negative number, an
+// unknown unit, more than a day. Rounded to whole milliseconds; callers check their own range.
+std::optional<std::chrono::milliseconds> parseDuration(const QString &text);
 
 // Writes a line to stdout and flushes, for output that scripts read while the command runs.
 void printLine(const QString &line);
