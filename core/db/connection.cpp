@@ -269,6 +269,7 @@ Result<QueryResult, DbError> Connection::finishExec(Clock::time_point deadline)
     }
 
     std::shared_ptr<void> last;
+    bool lastHasRows = false;
     std::optional<DbError> error;
     for (;;) {
         while (PQisBusy(conn)) {
@@ -296,8 +297,15 @@ Result<QueryResult, DbError> Connection::finishExec(Clock::time_point deadline)
             // COPY would need its own data loop; the connection's protocol state is now unusable.
             d->broken = true;
             return makeError(ErrorKind::QueryFailed, QStringLiteral("COPY is not supported here"));
-        default:
+        case PGRES_TUPLES_OK:
             last = std::move(result);
+            lastHasRows = true;
+            break;
+        default:
+            // "BEGIN; SET LOCAL ...; SELECT ...; COMMIT": the rows are the interesting result,
+            // not COMMIT's tag.
+            if (!lastHasRows)
+                last = std::move(result);
             break;
         }
     }

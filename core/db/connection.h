@@ -44,7 +44,8 @@ public:
     static Result<Connection, DbError> open(const ConnInfo &info, Clock::duration timeout);
 
     // Simple-query protocol; several statements separated by ';' are allowed and run in one
-    // round trip. Returns the last statement's result, or the first error. A deadline overrun
+    // round trip. Returns the last result that has rows (else the last result), or the first
+    // error. A deadline overrun
     // marks the connection broken (we do not block on PQcancel, which has no timeout in libpq 15).
     Result<QueryResult, DbError> exec(const QString &sql, Clock::duration timeout);
     // Extended protocol with text parameters ($1, $2, ...), unnamed statement (pooler-safe).

@@ -1,0 +1,65 @@
+#pragma once
+
+#include "core/db/connection.h"
+#include "core/sampler/activityquery.h"
+#include "core/sampler/sampler.h"
+
+#include <QObject>
+
+#include <atomic>
+#include <optional>
+#include <random>
+
+class QTimer;
+
+namespace poolscope {
+
+// Lives on the Sampler's thread (moved there before start()); every slot and its timer run there.
+// Owns the sampler's two connections (database, PgBouncer console): no other thread touches them.
+class SamplerWorker : public QObject
+{
+    Q_OBJECT
+
+public:
+    SamplerWorker(SamplerConfig config, TimeSeriesStore *store);
+    ~SamplerWorker() override;
+
+    // Written from any thread, read at the next tick.
+    std::atomic<qint64> intervalMs;
+    std::atomic<int> pace { int(SamplerPace::Live) };
+    std::atomic<bool> sessionsWanted { false };
+
+public Q_SLOTS:
+    void start();
+    void stop();
+
+Q_SIGNALS:
+    void sampled(const poolscope::ActivitySample &sample);
+    void poolerSampled(const poolscope::PoolerSample &sample);
+    void poolStatsSampled(const poolscope::PoolStats &stats);
+    void connectionLost(const poolscope::DbError &error);
+    void connectionRestored();
+    void poolerUnavailable(const poolscope::DbError &error);
+
+private:
+    void tick();
+    void sampleDatabase();
+    void samplePoolerConsole();
+    void samplePool();
+    void onDatabaseFailure(const DbError &error);
+    std::chrono::milliseconds nextDelay() const;
+
+    const SamplerConfig m_config;
+    TimeSeriesStore *const m_store;
+    QTimer *m_timer = nullptr;
+    std::optional<Connection> m_connection;
+    std::optional<Connection> m_console;
+    std::optional<ActivitySample> m_previous;
+    std::optional<PoolerSample> m_previousPooler;
+    int m_failures = 0;            // consecutive database failures
+    bool m_poolerReported = false; // poolerUnavailable said for the current outage
+    std::chrono::steady_clock::time_point m_consoleRetryAt {};
+    std::mt19937 m_random { std::random_device {}() };
+};
+
+} // namespace poolscope
