@@ -30,6 +30,10 @@ const std::map<QString, Subcommand> &subcommands()
         { QStringLiteral("bench"),
           { "Closed-loop benchmark of the connection pool: W workers share M connections",
             app::runBenchCommand } },
+        { QStringLiteral("exporter"),
+          { "Serve Prometheus /metrics: connections, headroom, PgBouncer pools (loopback by "
+            "default)",
+            app::runExporterCommand } },
     };
     return table;
 }
