@@ -17,6 +17,7 @@ POOLSCOPE_DEB_PACKAGES=(
     libbenchmark-dev
     xvfb xauth x11-apps imagemagick libgl1-mesa-dri fonts-dejavu-core
     clang-format
+    prometheus
 )
 
 # Runs a command as root: directly when root, through sudo otherwise. Fails with a message when
