@@ -20,6 +20,7 @@ enum ExitCode : int {
 int runSandboxCommand(const QStringList &args);
 int runBenchCommand(const QStringList &args);
 int runExporterCommand(const QStringList &args);
+int runSampleCommand(const QStringList &args);
 
 // SIGINT/SIGTERM handling for long-running commands: the first signal sets the flag returned
 // here and asks the Qt event loop (if running) to quit; a second one restores the default action.

@@ -34,6 +34,9 @@ const std::map<QString, Subcommand> &subcommands()
           { "Serve Prometheus /metrics: connections, headroom, PgBouncer pools (loopback by "
             "default)",
             app::runExporterCommand } },
+        { QStringLiteral("sample"),
+          { "Sample pg_stat_activity once per interval: one JSON line (or CSV row) per tick",
+            app::runSampleCommand } },
     };
     return table;
 }

@@ -60,6 +60,7 @@ void Sampler::start()
     connect(m_worker, &SamplerWorker::sampled, this, &Sampler::sampled);
     connect(m_worker, &SamplerWorker::poolerSampled, this, &Sampler::poolerSampled);
     connect(m_worker, &SamplerWorker::poolStatsSampled, this, &Sampler::poolStatsSampled);
+    connect(m_worker, &SamplerWorker::tickFailed, this, &Sampler::tickFailed);
     connect(m_worker, &SamplerWorker::connectionLost, this, &Sampler::connectionLost);
     connect(m_worker, &SamplerWorker::connectionRestored, this, &Sampler::connectionRestored);
     connect(m_worker, &SamplerWorker::poolerUnavailable, this, &Sampler::poolerUnavailable);

@@ -79,6 +79,8 @@ Q_SIGNALS:
     void sampled(const poolscope::ActivitySample &sample);
     void poolerSampled(const poolscope::PoolerSample &sample);
     void poolStatsSampled(const poolscope::PoolStats &stats);
+    // Every tick that produced no sample (a gap), with its typed error.
+    void tickFailed(const poolscope::DbError &error);
     // The sampler's connection failed (first failure of an outage only) / works again.
     void connectionLost(const poolscope::DbError &error);
     void connectionRestored();

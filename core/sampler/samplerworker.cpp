@@ -163,6 +163,7 @@ void SamplerWorker::onDatabaseFailure(const DbError &error)
     m_previous.reset();
     if (m_store)
         appendGap(*m_store, QDateTime::currentDateTimeUtc());
+    Q_EMIT tickFailed(error);
     if (m_failures++ == 0) {
         samplerLog()->warn("sampling failed: {} - {}", error.summary().toStdString(),
                            error.remedy.toStdString());

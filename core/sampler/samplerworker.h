@@ -37,6 +37,7 @@ Q_SIGNALS:
     void sampled(const poolscope::ActivitySample &sample);
     void poolerSampled(const poolscope::PoolerSample &sample);
     void poolStatsSampled(const poolscope::PoolStats &stats);
+    void tickFailed(const poolscope::DbError &error);
     void connectionLost(const poolscope::DbError &error);
     void connectionRestored();
     void poolerUnavailable(const poolscope::DbError &error);

@@ -130,6 +130,97 @@ private Q_SLOTS:
                  0);
     }
 
+    void sampleJsonLinesHaveTheDocumentedKeys()
+    {
+        const Run r = runPoolscope({ QStringLiteral("sample"), m_sandbox.directUri(),
+                                     QStringLiteral("--interval"), QStringLiteral("250ms"),
+                                     QStringLiteral("--count"), QStringLiteral("3") });
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const QList<QByteArray> lines = r.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 3);
+        QDateTime previous;
+        for (const QByteArray &line : lines) {
+            const QJsonObject o = QJsonDocument::fromJson(line).object();
+            for (const char *key : { "ts", "total", "active", "idle", "idle_in_transaction",
+                                     "idle_in_transaction_aborted", "waiting", "max_connections",
+                                     "reserved", "available", "applications" })
+                QVERIFY2(o.contains(QLatin1String(key)), key);
+            const QDateTime ts =
+                QDateTime::fromString(o.value(QStringLiteral("ts")).toString(), Qt::ISODateWithMs);
+            QVERIFY(ts.isValid());
+            QVERIFY(o.value(QStringLiteral("ts")).toString().endsWith(QLatin1Char('Z')));
+            QVERIFY(!previous.isValid() || previous < ts);
+            previous = ts;
+            QCOMPARE(o.value(QStringLiteral("max_connections")).toInt(), 100);
+            QCOMPARE(o.value(QStringLiteral("reserved")).toInt(), 3);
+            QCOMPARE(o.value(QStringLiteral("available")).toInt(),
+                     100 - 3 - o.value(QStringLiteral("total")).toInt());
+            QVERIFY(o.value(QStringLiteral("applications")).isObject());
+        }
+    }
+
+    void sampleCsvHasAHeaderAndTheScalarFields()
+    {
+        const Run r = runPoolscope({ QStringLiteral("sample"), m_sandbox.directUri(),
+                                     QStringLiteral("--interval"), QStringLiteral("250ms"),
+                                     QStringLiteral("--duration"), QStringLiteral("1s"),
+                                     QStringLiteral("--format"), QStringLiteral("csv") });
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const QList<QByteArray> lines = r.out.trimmed().split('\n');
+        QVERIFY2(lines.size() >= 3, r.out.constData()); // header + a few ticks in one second
+        QCOMPARE(lines.first(),
+                 QByteArray("ts,total,active,idle,idle_in_transaction,idle_in_transaction_aborted,"
+                            "waiting,max_connections,reserved,available,error"));
+        for (int i = 1; i < lines.size(); ++i)
+            QCOMPARE(lines.at(i).count(','), 10);
+    }
+
+    void sampleUsageErrors_data()
+    {
+        QTest::addColumn<QStringList>("extra");
+        QTest::newRow("count and duration")
+            << QStringList { QStringLiteral("--count"), QStringLiteral("2"),
+                             QStringLiteral("--duration"), QStringLiteral("5s") };
+        QTest::newRow("interval too short")
+            << QStringList { QStringLiteral("--interval"), QStringLiteral("100ms") };
+        QTest::newRow("interval without unit")
+            << QStringList { QStringLiteral("--interval"), QStringLiteral("5") };
+        QTest::newRow("unknown format")
+            << QStringList { QStringLiteral("--format"), QStringLiteral("xml") };
+        QTest::newRow("zero count")
+            << QStringList { QStringLiteral("--count"), QStringLiteral("0") };
+    }
+
+    void sampleUsageErrors()
+    {
+        QFETCH(QStringList, extra);
+        const Run r =
+            runPoolscope(QStringList { QStringLiteral("sample"), m_sandbox.directUri() } + extra);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(!r.err.trimmed().isEmpty());
+    }
+
+    void sampleOfAnUnreachableServerPrintsTypedGapRecords()
+    {
+        const Run r = runPoolscope({ QStringLiteral("sample"),
+                                     QStringLiteral("postgresql://app@127.0.0.1:1/app"),
+                                     QStringLiteral("--interval"), QStringLiteral("250ms"),
+                                     QStringLiteral("--count"), QStringLiteral("2") });
+        QCOMPARE(r.exitCode, 1); // no successful tick at all
+        const QList<QByteArray> lines = r.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 2);
+        const QJsonObject gap = QJsonDocument::fromJson(lines.first()).object();
+        QCOMPARE(gap.value(QStringLiteral("gap")).toBool(), true);
+        QCOMPARE(
+            gap.value(QStringLiteral("error")).toObject().value(QStringLiteral("kind")).toString(),
+            QStringLiteral("connection_refused"));
+        QVERIFY(!gap.value(QStringLiteral("error"))
+                     .toObject()
+                     .value(QStringLiteral("remedy"))
+                     .toString()
+                     .isEmpty());
+    }
+
     void benchReportsAnUnreachableServerWithItsRemedy()
     {
         // A closed port on loopback: refused at once, typed, with a remedy, exit 1.

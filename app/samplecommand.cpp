@@ -1,0 +1,220 @@
+// poolscope sample <conninfo|URI> [--interval 1s] [--count N | --duration 60s] [--format jsonl|csv]
+#include "app/commandline.h"
+#include "core/logging/logging.h"
+#include "core/sampler/sampler.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTimer>
+
+namespace poolscope::app {
+namespace {
+
+enum class Format { Jsonl, Csv };
+
+const QStringList &csvColumns()
+{
+    static const QStringList columns = {
+        QStringLiteral("ts"),
+        QStringLiteral("total"),
+        QStringLiteral("active"),
+        QStringLiteral("idle"),
+        QStringLiteral("idle_in_transaction"),
+        QStringLiteral("idle_in_transaction_aborted"),
+        QStringLiteral("waiting"),
+        QStringLiteral("max_connections"),
+        QStringLiteral("reserved"),
+        QStringLiteral("available"),
+        QStringLiteral("error"),
+    };
+    return columns;
+}
+
+QString timestamp(const QDateTime &t)
+{
+    return t.toUTC().toString(Qt::ISODateWithMs);
+}
+
+QJsonObject toJson(const ActivitySample &s)
+{
+    QJsonObject applications;
+    for (const BreakdownEntry &e : s.byApplication)
+        applications.insert(e.isOther ? QStringLiteral("(other)") : e.key, e.total);
+    QJsonObject o {
+        { QStringLiteral("ts"), timestamp(s.takenAt) },
+        { QStringLiteral("total"), s.counts.total },
+        { QStringLiteral("active"), s.counts.active },
+        { QStringLiteral("idle"), s.counts.idle },
+        { QStringLiteral("idle_in_transaction"), s.counts.idleInTransaction },
+        { QStringLiteral("idle_in_transaction_aborted"), s.counts.idleInTransactionAborted },
+        { QStringLiteral("waiting"), s.counts.waiting },
+        { QStringLiteral("other"), s.counts.other },
+        { QStringLiteral("max_connections"), s.limits.maxConnections },
+        { QStringLiteral("reserved"), s.limits.superuserReserved + s.limits.reservedConnections },
+        { QStringLiteral("usable"), s.limits.usableByOrdinaryRoles() },
+        { QStringLiteral("available"), s.available },
+        { QStringLiteral("longest_query_s"), s.longestQuerySeconds },
+        { QStringLiteral("longest_transaction_s"), s.longestTransactionSeconds },
+        { QStringLiteral("longest_idle_in_transaction_s"), s.longestIdleInTransactionSeconds },
+        { QStringLiteral("queries_hidden"), s.queriesHidden },
+        { QStringLiteral("applications"), applications },
+    };
+    if (s.rates.valid)
+        o.insert(QStringLiteral("transactions_per_s"), s.rates.transactionsPerSecond);
+    return o;
+}
+
+QJsonObject gapToJson(const DbError &e)
+{
+    return QJsonObject {
+        { QStringLiteral("ts"), timestamp(QDateTime::currentDateTimeUtc()) },
+        { QStringLiteral("gap"), true },
+        { QStringLiteral("error"),
+          QJsonObject { { QStringLiteral("kind"), errorKindName(e.kind) },
+                        { QStringLiteral("sqlstate"), e.sqlstate },
+                        { QStringLiteral("message"), e.message },
+                        { QStringLiteral("remedy"), e.remedy } } },
+    };
+}
+
+QString csvField(QString text)
+{
+    if (text.contains(QLatin1Char(',')) || text.contains(QLatin1Char('"'))
+        || text.contains(QLatin1Char('\n')))
+        text = QLatin1Char('"') + text.replace(QLatin1Char('"'), QLatin1String("\"\""))
+            + QLatin1Char('"');
+    return text;
+}
+
+QString toCsv(const ActivitySample &s)
+{
+    return QStringList { timestamp(s.takenAt),
+                         QString::number(s.counts.total),
+                         QString::number(s.counts.active),
+                         QString::number(s.counts.idle),
+                         QString::number(s.counts.idleInTransaction),
+                         QString::number(s.counts.idleInTransactionAborted),
+                         QString::number(s.counts.waiting),
+                         QString::number(s.limits.maxConnections),
+                         QString::number(s.limits.superuserReserved + s.limits.reservedConnections),
+                         QString::number(s.available),
+                         QString() }
+        .join(QLatin1Char(','));
+}
+
+QString gapToCsv(const DbError &e)
+{
+    QStringList fields(csvColumns().size());
+    fields.first() = timestamp(QDateTime::currentDateTimeUtc());
+    fields.last() = csvField(e.summary());
+    return fields.join(QLatin1Char(','));
+}
+
+} // namespace
+
+int runSampleCommand(const QStringList &args)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Samples pg_stat_activity (client backends by state, limits, headroom, ages, rates) once "
+        "per "
+        "interval and prints one record per tick: JSON lines or CSV. A failed tick prints a gap "
+        "record with the typed error; sampling resumes when the server answers again."));
+    parser.addHelpOption();
+    parser.addPositionalArgument(QStringLiteral("conninfo"),
+                                 QStringLiteral("libpq connection string or URI"));
+    const QCommandLineOption interval(
+        QStringLiteral("interval"),
+        QStringLiteral("Time between ticks, 250ms to 60s (default 1s)."),
+        QStringLiteral("duration"), QStringLiteral("1s"));
+    const QCommandLineOption count(QStringLiteral("count"), QStringLiteral("Stop after N records."),
+                                   QStringLiteral("N"));
+    const QCommandLineOption duration(QStringLiteral("duration"),
+                                      QStringLiteral("Stop after this long, e.g. 60s."),
+                                      QStringLiteral("duration"));
+    const QCommandLineOption format(QStringLiteral("format"),
+                                    QStringLiteral("jsonl (default) or csv."),
+                                    QStringLiteral("format"), QStringLiteral("jsonl"));
+    parser.addOptions({ interval, count, duration, format });
+    if (!parser.parse(args)) {
+        printError(parser.errorText());
+        return ExitUsage;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        printLine(parser.helpText());
+        return ExitOk;
+    }
+    auto usage = [](const QString &message) {
+        printError(QStringLiteral("poolscope sample: ") + message);
+        return int(ExitUsage);
+    };
+    if (parser.positionalArguments().size() != 1)
+        return usage(QStringLiteral("expected exactly one connection string or URI"));
+    if (parser.isSet(count) && parser.isSet(duration))
+        return usage(QStringLiteral("--count and --duration exclude each other"));
+
+    SamplerConfig config;
+    config.conninfo = parser.positionalArguments().constFirst();
+    const auto every = parseDuration(parser.value(interval));
+    if (!every)
+        return usage(QStringLiteral("--interval takes a duration such as 500ms, 1s or 2m"));
+    config.interval = *every;
+    int maxRecords = -1;
+    if (parser.isSet(count)) {
+        bool ok = false;
+        maxRecords = parser.value(count).toInt(&ok);
+        if (!ok || maxRecords <= 0)
+            return usage(QStringLiteral("--count takes a whole number > 0"));
+    }
+    std::optional<std::chrono::milliseconds> stopAfter;
+    if (parser.isSet(duration)) {
+        stopAfter = parseDuration(parser.value(duration));
+        if (!stopAfter || stopAfter->count() <= 0)
+            return usage(QStringLiteral("--duration takes a duration such as 60s or 5m"));
+    }
+    Format out = Format::Jsonl;
+    if (parser.value(format) == QLatin1String("csv"))
+        out = Format::Csv;
+    else if (parser.value(format) != QLatin1String("jsonl"))
+        return usage(QStringLiteral("--format is jsonl or csv"));
+    if (auto error = config.validate())
+        return usage(error->message);
+
+    logging::setConsoleLevel(spdlog::level::warn);
+    installTerminationHandler();
+    if (out == Format::Csv)
+        printLine(csvColumns().join(QLatin1Char(',')));
+
+    int records = 0;
+    int good = 0;
+    Sampler sampler(config);
+    auto emitRecord = [&](const QString &line) {
+        printLine(line);
+        if (maxRecords > 0 && ++records >= maxRecords)
+            QCoreApplication::quit();
+    };
+    QObject::connect(&sampler, &Sampler::sampled, QCoreApplication::instance(),
+                     [&](const ActivitySample &s) {
+                         ++good;
+                         emitRecord(out == Format::Jsonl ? QString::fromUtf8(
+                                        QJsonDocument(toJson(s)).toJson(QJsonDocument::Compact))
+                                                         : toCsv(s));
+                     });
+    // The first failure of an outage is logged (with its remedy) on stderr by the sampler.
+    QObject::connect(&sampler, &Sampler::tickFailed, QCoreApplication::instance(),
+                     [&](const DbError &e) {
+                         emitRecord(out == Format::Jsonl ? QString::fromUtf8(
+                                        QJsonDocument(gapToJson(e)).toJson(QJsonDocument::Compact))
+                                                         : gapToCsv(e));
+                     });
+    if (stopAfter)
+        QTimer::singleShot(*stopAfter, QCoreApplication::instance(), &QCoreApplication::quit);
+    sampler.start();
+    QCoreApplication::exec();
+    sampler.stop();
+    return good > 0 ? ExitOk : ExitFailure;
+}
+
+} // namespace poolscope::app

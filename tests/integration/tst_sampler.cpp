@@ -1,0 +1,399 @@
+// The activity sampler against the sandbox: exact counts for a known mix of sessions, rates,
+// outages, missing privileges, PgBouncer's console and the pace setting.
+#include "core/db/connection.h"
+#include "core/sampler/sampler.h"
+#include "core/sampler/samplerseries.h"
+#include "core/timeseries/timeseriesstore.h"
+#include "tests/support/sandboxfixture.h"
+
+#include <QSignalSpy>
+#include <QtTest>
+
+#include <atomic>
+#include <thread>
+
+using namespace poolscope;
+using namespace poolscope::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A session the test controls, on its own thread when it has to block (pg_sleep, a lock wait).
+class Session
+{
+public:
+    Session(const QString &uri, const QString &applicationName)
+    {
+        ConnInfo info = ConnInfo::parse(uri).value();
+        info.set(QStringLiteral("application_name"), applicationName);
+        auto c = Connection::open(info, 10s);
+        if (!c)
+            qFatal("session: %s", qPrintable(c.error().summary()));
+        m_connection.emplace(std::move(c).value());
+        m_pid = m_connection->backendPid();
+    }
+    ~Session() { wait(); }
+
+    bool exec(const QString &sql) { return bool(m_connection->exec(sql, 30s)); }
+    void execInBackground(const QString &sql)
+    {
+        m_thread = std::thread([this, sql] { (void)m_connection->exec(sql, 60s); });
+    }
+    void wait()
+    {
+        if (m_thread.joinable())
+            m_thread.join();
+    }
+    int pid() const { return m_pid; }
+
+private:
+    std::optional<Connection> m_connection;
+    std::thread m_thread;
+    int m_pid = 0;
+};
+
+} // namespace
+
+class TestSampler : public QObject
+{
+    Q_OBJECT
+
+private:
+    SandboxFixture m_sandbox;
+
+    SamplerConfig config(std::chrono::milliseconds interval = 250ms) const
+    {
+        SamplerConfig c;
+        c.conninfo = m_sandbox.adminUri();
+        c.interval = interval;
+        return c;
+    }
+
+    // Waits for a sample that satisfies `accept`, returning the last one seen.
+    static ActivitySample waitForSample(QSignalSpy &spy,
+                                        const std::function<bool(const ActivitySample &)> &accept,
+                                        int timeoutMs = 10000)
+    {
+        ActivitySample last;
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < timeoutMs) {
+            if (spy.isEmpty() && !spy.wait(1000))
+                continue;
+            last = spy.takeFirst().at(0).value<ActivitySample>();
+            if (accept(last))
+                break;
+        }
+        return last;
+    }
+
+    void terminate(const QString &applicationPattern)
+    {
+        querySingleValue(
+            m_sandbox.adminUri(),
+            QStringLiteral("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                           "WHERE application_name LIKE '%1'")
+                .arg(applicationPattern));
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        sandbox::SandboxOptions options;
+        options.poolSize = 2; // so that a few clients make PgBouncer queue them
+        QVERIFY2(m_sandbox.start(options), qPrintable(m_sandbox.errorString()));
+        registerSamplerMetaTypes();
+    }
+
+    void excludesItselfOnAnIdleServer()
+    {
+        Sampler sampler(config());
+        QSignalSpy spy(&sampler, &Sampler::sampled);
+        sampler.start();
+        const ActivitySample s = waitForSample(spy, [](const ActivitySample &) { return true; });
+        QCOMPARE(s.counts.total, 0);
+        QCOMPARE(s.limits.maxConnections, 100);
+        QCOMPARE(s.limits.superuserReserved, 3);
+        QCOMPARE(s.available, 97);
+        QVERIFY(s.takenAt.isValid());
+        QVERIFY(!s.queriesHidden);
+        QVERIFY(s.serverVersion.startsWith(QLatin1String("15.")));
+    }
+
+    void reportsAKnownMixExactly()
+    {
+        const QString uri = m_sandbox.directUri();
+        std::vector<std::unique_ptr<Session>> idle;
+        for (int i = 0; i < 3; ++i)
+            idle.push_back(std::make_unique<Session>(uri, QStringLiteral("mix-idle")));
+        Session active1(uri, QStringLiteral("mix-active"));
+        Session active2(uri, QStringLiteral("mix-active"));
+        active1.execInBackground(QStringLiteral("SELECT pg_sleep(30)"));
+        active2.execInBackground(QStringLiteral("SELECT pg_sleep(30)"));
+        Session inTx1(uri, QStringLiteral("mix-tx"));
+        Session inTx2(uri, QStringLiteral("mix-tx"));
+        QVERIFY(inTx1.exec(QStringLiteral("BEGIN; SELECT 1")));
+        QVERIFY(inTx2.exec(QStringLiteral("BEGIN; SELECT 1")));
+        Session aborted(uri, QStringLiteral("mix-aborted"));
+        QVERIFY(aborted.exec(QStringLiteral("BEGIN")));
+        QVERIFY(!aborted.exec(QStringLiteral("SELECT 1/0")));
+        Session holder(uri, QStringLiteral("mix-lock-holder"));
+        QVERIFY(holder.exec(QStringLiteral("BEGIN; SELECT pg_advisory_xact_lock(4242)")));
+        Session waiter(uri, QStringLiteral("mix-lock-waiter"));
+        waiter.execInBackground(QStringLiteral("SELECT pg_advisory_xact_lock(4242)"));
+
+        Sampler sampler(config());
+        sampler.setSessionListEnabled(true);
+        QSignalSpy spy(&sampler, &Sampler::sampled);
+        sampler.start();
+        sampler.setSessionListEnabled(true);
+        const ActivitySample s = waitForSample(spy, [](const ActivitySample &x) {
+            return x.counts.waiting == 1 && x.counts.active == 3 && x.sessions.has_value();
+        });
+        QCOMPARE(s.counts.total, 10);
+        QCOMPARE(s.counts.active, 3); // two pg_sleep + the lock waiter
+        QCOMPARE(s.counts.idle, 3);
+        QCOMPARE(s.counts.idleInTransaction, 3); // two plain + the lock holder
+        QCOMPARE(s.counts.idleInTransactionAborted, 1);
+        QCOMPARE(s.counts.waiting, 1);
+        QCOMPARE(s.counts.other, 0);
+        QCOMPARE(s.available, 97 - 10);
+        QVERIFY(s.longestTransactionSeconds > 0);
+        QVERIFY(s.longestIdleInTransactionSeconds > 0);
+        QVERIFY(s.longestQuerySeconds > 0);
+
+        auto count = [](const QList<BreakdownEntry> &entries, const QString &key) {
+            for (const BreakdownEntry &e : entries)
+                if (e.key == key)
+                    return e.total;
+            return -1;
+        };
+        QCOMPARE(count(s.byApplication, QStringLiteral("mix-idle")), 3);
+        QCOMPARE(count(s.byApplication, QStringLiteral("mix-active")), 2);
+        QCOMPARE(count(s.byApplication, QStringLiteral("poolscope-sampler")), -1); // excluded
+        QCOMPARE(count(s.byUser, QStringLiteral("app")), 10);
+        QCOMPARE(count(s.byDatabase, QStringLiteral("app")), 10);
+        int grouped = 0;
+        for (const ActivityGroup &g : s.groups)
+            grouped += g.count;
+        QCOMPARE(grouped, 10);
+
+        // The session list names who blocks whom.
+        QVERIFY(s.sessions.has_value());
+        QCOMPARE(s.sessions->size(), 10);
+        bool foundWaiter = false;
+        for (const SessionRow &row : *s.sessions) {
+            if (row.pid == waiter.pid()) {
+                foundWaiter = true;
+                QCOMPARE(row.waitEventType, QStringLiteral("Lock"));
+                QCOMPARE(row.blockingPids, QList<int> { holder.pid() });
+            }
+        }
+        QVERIFY(foundWaiter);
+
+        terminate(QStringLiteral("mix-%"));
+    }
+
+    void ratesFollowTheMeasuredIntervalWhenItChanges()
+    {
+        // A steady load of autocommit transactions, counted by the test itself. PostgreSQL 15
+        // flushes a busy backend's counters to pg_stat_database late (seen here: not at all while
+        // the session keeps sending queries, however often it is idle in between), but always at
+        // disconnect; so the load reconnects every 20 transactions to keep the server's counters
+        // close to what was done, and the check is about the rate arithmetic.
+        std::atomic<bool> stop{false};
+        std::atomic<qint64> commits{0};
+        std::thread load([&] {
+            while (!stop) {
+                Session s(m_sandbox.directUri(), QStringLiteral("rate-load"));
+                for (int i = 0; i < 20 && !stop; ++i) {
+                    if (s.exec(QStringLiteral("SELECT 1")))
+                        ++commits;
+                    std::this_thread::sleep_for(2ms);
+                }
+            }
+        });
+        Sampler sampler(config(250ms));
+        QSignalSpy spy(&sampler, &Sampler::sampled);
+        sampler.start();
+
+        auto measure = [&](int seconds) {
+            spy.clear();
+            const qint64 before = commits;
+            QElapsedTimer t;
+            t.start();
+            QTest::qWait(seconds * 1000);
+            const double loadRate = double(commits - before) / (double(t.elapsed()) / 1000.0);
+            double weighted = 0, span = 0, intervals = 0;
+            int n = 0;
+            for (const QList<QVariant> &args : std::as_const(spy)) {
+                const Rates r = args.at(0).value<ActivitySample>().rates;
+                if (!r.valid)
+                    continue;
+                weighted += r.transactionsPerSecond * r.intervalSeconds;
+                span += r.intervalSeconds;
+                intervals += r.intervalSeconds;
+                ++n;
+            }
+            return std::make_tuple(loadRate, span > 0 ? weighted / span : 0.0,
+                                   n > 0 ? intervals / n : 0.0);
+        };
+        const auto [loadFast, tpsFast, intervalFast] = measure(4);
+        sampler.setInterval(1000ms);
+        QTest::qWait(1200); // let the first long interval pass
+        const auto [loadSlow, tpsSlow, intervalSlow] = measure(5);
+        stop = true;
+        load.join();
+
+        QVERIFY2(intervalFast > 0.2 && intervalFast < 0.4,
+                 qPrintable(QString::number(intervalFast)));
+        QVERIFY2(intervalSlow > 0.9 && intervalSlow < 1.3,
+                 qPrintable(QString::number(intervalSlow)));
+        // The server's transaction rate includes the sampler's own (a few per second) and the
+        // statistics are flushed in bursts; over several samples it matches the load.
+        QVERIFY2(
+            std::abs(tpsFast - loadFast) < 0.3 * loadFast,
+            qPrintable(QStringLiteral("fast: server %1 vs load %2").arg(tpsFast).arg(loadFast)));
+        QVERIFY2(
+            std::abs(tpsSlow - loadSlow) < 0.3 * loadSlow,
+            qPrintable(QStringLiteral("slow: server %1 vs load %2").arg(tpsSlow).arg(loadSlow)));
+    }
+
+    void serverRestartGivesAGapThenRecovers()
+    {
+        TimeSeriesStore store;
+        Sampler sampler(config(), &store);
+        QSignalSpy samples(&sampler, &Sampler::sampled);
+        QSignalSpy lost(&sampler, &Sampler::connectionLost);
+        QSignalSpy restored(&sampler, &Sampler::connectionRestored);
+        sampler.start();
+        QVERIFY(samples.wait(5000));
+
+        QVERIFY(m_sandbox.sandbox().stopPostgres());
+        QVERIFY(lost.wait(10000));
+        QCOMPARE(lost.size(), 1);
+        const DbError error = lost.first().at(0).value<DbError>();
+        QVERIFY2(error.isConnectionFatal(), qPrintable(error.summary()));
+        QVERIFY(!error.remedy.isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(
+            store.latest(series::Total).has_value() && store.latest(series::Total)->isGap(), 5000);
+        QTest::qWait(1000);
+        QCOMPARE(lost.size(), 1); // one event per outage, not one per failed tick
+
+        QVERIFY(m_sandbox.sandbox().startPostgres());
+        QVERIFY(restored.wait(20000));
+        samples.clear();
+        QVERIFY(samples.wait(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(!store.latest(series::Total)->isGap(), 5000);
+        // The gap is in the stored series: a window over the outage contains a gap marker.
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        bool sawGap = false;
+        for (const TimePoint &p : store.raw(series::Total, now - 60000, now + 1000))
+            sawGap = sawGap || p.isGap();
+        QVERIFY(sawGap);
+    }
+
+    void withoutMonitoringPrivilegesQueriesAreFlaggedHidden()
+    {
+        QVERIFY(
+            !querySingleValue(
+                 m_sandbox.adminUri(),
+                 QStringLiteral("DO $$ BEGIN CREATE ROLE observer LOGIN PASSWORD 'observer-pw-1'; "
+                                "EXCEPTION WHEN duplicate_object THEN NULL; END $$; SELECT 1"))
+                 .isNull());
+        Session other(m_sandbox.directUri(), QStringLiteral("someone-else"));
+        SamplerConfig c = config();
+        c.conninfo = QStringLiteral("postgresql://observer:observer-pw-1@127.0.0.1:%1/app")
+                         .arg(m_sandbox.endpoints().postgresPort);
+        Sampler sampler(c);
+        QSignalSpy spy(&sampler, &Sampler::sampled);
+        sampler.start();
+        const ActivitySample s =
+            waitForSample(spy, [](const ActivitySample &x) { return x.counts.total >= 1; });
+        QVERIFY(s.queriesHidden);
+        QCOMPARE(s.counts.total, 1); // still counted...
+        QCOMPARE(s.counts.other, 1); // ...in state "unknown"
+    }
+
+    void poolerConsoleShowsClientsWaiting()
+    {
+        // Five clients through PgBouncer, whose pool holds 2 server connections: 3 must queue.
+        std::vector<std::unique_ptr<Session>> clients;
+        for (int i = 0; i < 5; ++i) {
+            clients.push_back(
+                std::make_unique<Session>(m_sandbox.pooledUri(), QStringLiteral("pooled-client")));
+            clients.back()->execInBackground(QStringLiteral("SELECT pg_sleep(3)"));
+        }
+        SamplerConfig c = config();
+        c.poolerConsoleConninfo = m_sandbox.consoleUri();
+        Sampler sampler(c);
+        QSignalSpy pooler(&sampler, &Sampler::poolerSampled);
+        QSignalSpy unavailable(&sampler, &Sampler::poolerUnavailable);
+        sampler.start();
+        int maxWaiting = 0, maxActive = 0;
+        QElapsedTimer t;
+        t.start();
+        while (t.elapsed() < 4000 && maxWaiting == 0) {
+            if (pooler.wait(1000)) {
+                const PoolerSample p = pooler.takeFirst().at(0).value<PoolerSample>();
+                maxWaiting = std::max(maxWaiting, p.clWaiting());
+                maxActive = std::max(maxActive, p.svActive());
+            }
+        }
+        QVERIFY2(maxWaiting > 0, qPrintable(QString::number(maxWaiting)));
+        QVERIFY(maxActive <= 2);
+        QCOMPARE(unavailable.size(), 0);
+        for (auto &client : clients)
+            client->wait();
+    }
+
+    void unreachablePoolerConsoleIsReportedOnce()
+    {
+        SamplerConfig c = config();
+        c.poolerConsoleConninfo =
+            QStringLiteral("postgresql://poolscope_stats@127.0.0.1:1/pgbouncer");
+        Sampler sampler(c);
+        QSignalSpy samples(&sampler, &Sampler::sampled);
+        QSignalSpy unavailable(&sampler, &Sampler::poolerUnavailable);
+        sampler.start();
+        QTRY_COMPARE_WITH_TIMEOUT(samples.size() >= 4, true, 5000); // the database goes on
+        QCOMPARE(unavailable.size(), 1);
+        QCOMPARE(unavailable.first().at(0).value<DbError>().kind, ErrorKind::ConnectionRefused);
+    }
+
+    void asleepSendsNoQueriesAndHoldsNoConnection()
+    {
+        Sampler sampler(config());
+        QSignalSpy spy(&sampler, &Sampler::sampled);
+        sampler.start();
+        QVERIFY(spy.wait(5000));
+        const QString countSampler = QStringLiteral(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'poolscope-sampler'");
+        QCOMPARE(querySingleValue(m_sandbox.adminUri(), countSampler), QStringLiteral("1"));
+
+        sampler.setPace(SamplerPace::Asleep);
+        QTRY_COMPARE_WITH_TIMEOUT(querySingleValue(m_sandbox.adminUri(), countSampler),
+                                  QStringLiteral("0"), 5000);
+        spy.clear();
+        QTest::qWait(1500);
+        QCOMPARE(spy.size(), 0);
+
+        sampler.setPace(SamplerPace::Live);
+        QVERIFY(spy.wait(5000));
+    }
+
+    void invalidConfigurationIsRefused()
+    {
+        SamplerConfig c = config(100ms);
+        QVERIFY(c.validate().has_value());
+        c = config(2min);
+        QVERIFY(c.validate().has_value());
+        c = config();
+        c.conninfo = QStringLiteral("host='unterminated");
+        QVERIFY(c.validate().has_value());
+        QVERIFY(!config().validate().has_value());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSampler)
+#include "tst_sampler.moc"
