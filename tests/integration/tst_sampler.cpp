@@ -1,6 +1,7 @@
 // The activity sampler against the sandbox: exact counts for a known mix of sessions, rates,
 // outages, missing privileges, PgBouncer's console and the pace setting.
 #include "core/db/connection.h"
+#include "core/pool/connectionpool.h"
 #include "core/sampler/sampler.h"
 #include "core/sampler/samplerseries.h"
 #include "core/timeseries/timeseriesstore.h"
@@ -201,8 +202,8 @@ private Q_SLOTS:
         // the session keeps sending queries, however often it is idle in between), but always at
         // disconnect; so the load reconnects every 20 transactions to keep the server's counters
         // close to what was done, and the check is about the rate arithmetic.
-        std::atomic<bool> stop{false};
-        std::atomic<qint64> commits{0};
+        std::atomic<bool> stop { false };
+        std::atomic<qint64> commits { 0 };
         std::thread load([&] {
             while (!stop) {
                 Session s(m_sandbox.directUri(), QStringLiteral("rate-load"));
@@ -380,6 +381,41 @@ private Q_SLOTS:
 
         sampler.setPace(SamplerPace::Live);
         QVERIFY(spy.wait(5000));
+    }
+
+    void theApplicationsOwnPoolGoesIntoTheSameStore()
+    {
+        PoolConfig poolConfig;
+        poolConfig.conninfo = m_sandbox.directUri();
+        poolConfig.applicationName = QStringLiteral("own-pool");
+        poolConfig.minSize = 3;
+        poolConfig.maxSize = 3;
+        auto pool = ConnectionPool::create(poolConfig);
+        QVERIFY(pool);
+        QVERIFY(pool.value()->waitUntilSize(3, 10s));
+        auto lease = pool.value()->acquire(QStringLiteral("held"));
+        QVERIFY(lease);
+
+        TimeSeriesStore store;
+        SamplerConfig c = config();
+        ConnectionPool *p = pool.value().get();
+        c.poolStats = [p] {
+            return p->stats();
+        };
+        Sampler sampler(c, &store);
+        QSignalSpy poolSpy(&sampler, &Sampler::poolStatsSampled);
+        QSignalSpy samples(&sampler, &Sampler::sampled);
+        sampler.start();
+        QVERIFY(poolSpy.wait(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(store.latest(series::PoolInUse).has_value(), 5000);
+        QCOMPARE(store.latest(series::PoolSize)->value, 3.0);
+        QCOMPARE(store.latest(series::PoolInUse)->value, 1.0);
+        QCOMPARE(store.latest(series::PoolIdle)->value, 2.0);
+        // ... next to what the server says about the same connections.
+        const ActivitySample s =
+            waitForSample(samples, [](const ActivitySample &x) { return x.counts.total == 3; });
+        QCOMPARE(s.counts.total, 3);
+        QCOMPARE(store.latest(series::Total)->value, 3.0);
     }
 
     void invalidConfigurationIsRefused()
