@@ -1,0 +1,39 @@
+#pragma once
+
+#include <QString>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace poolscope {
+
+class ConnectionPool;
+
+// A light, varying load for `poolscope --demo`, so that the charts move: a few workers drive a
+// real pool on the direct endpoint (short queries, sometimes a transaction left idle for a
+// moment) and a few more go through the pooler, with an intensity that rises and falls over a
+// few minutes. Loopback sandbox only; bounded (a handful of threads and connections); stops and
+// closes everything in its destructor.
+class DemoWorkload
+{
+public:
+    DemoWorkload(const QString &directUri, const QString &pooledUri);
+    ~DemoWorkload();
+    DemoWorkload(const DemoWorkload &) = delete;
+    DemoWorkload &operator=(const DemoWorkload &) = delete;
+
+    bool isRunning() const { return !m_threads.empty(); }
+    ConnectionPool *directPool() const { return m_direct.get(); }
+
+private:
+    void run(ConnectionPool *pool, int worker, bool pooled);
+
+    std::unique_ptr<ConnectionPool> m_direct;
+    std::unique_ptr<ConnectionPool> m_pooled;
+    std::atomic<bool> m_stop { false };
+    std::vector<std::thread> m_threads;
+};
+
+} // namespace poolscope
