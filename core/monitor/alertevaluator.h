@@ -12,26 +12,34 @@ namespace poolscope {
 
 struct AlertThresholds
 {
-    double usagePercent = 80.0;          // of what ordinary roles may open (limits.usable)
-    int poolWaiters = 1;                 // callers waiting in the app's own pool
-    double poolerWaitSeconds = 1.0;      // PgBouncer maxwait
+    double usagePercent = 80.0;     // of what ordinary roles may open (limits.usable)
+    int poolWaiters = 1;            // callers waiting in the app's own pool
+    double poolerWaitSeconds = 1.0; // PgBouncer maxwait
     double idleInTransactionSeconds = 300.0;
     double longQuerySeconds = 60.0;
 };
 
 struct Alert
 {
-    enum class Kind { ConnectionUsage, PoolWaiters, PoolerWaiting, IdleInTransaction, LongQuery, ServerUnreachable };
+    enum class Kind {
+        ConnectionUsage,
+        PoolWaiters,
+        PoolerWaiting,
+        IdleInTransaction,
+        LongQuery,
+        ServerUnreachable
+    };
     Kind kind;
-    QString title;   // short: for the banner
-    QString detail;  // the figures and what to do
+    QString title;  // short: for the banner
+    QString detail; // the figures and what to do
 };
 
 // Pure logic: which alerts hold for the latest figures. The UI shows them as a banner, a tray
 // notification and events; raised/cleared transitions are computed by AlertTracker.
-QList<Alert> evaluateAlerts(const AlertThresholds &thresholds, const std::optional<ActivitySample> &activity,
-                            const std::optional<PoolStats> &pool, const std::optional<PoolerSample> &pooler,
-                            bool serverUnreachable);
+QList<Alert> evaluateAlerts(const AlertThresholds &thresholds,
+                            const std::optional<ActivitySample> &activity,
+                            const std::optional<PoolStats> &pool,
+                            const std::optional<PoolerSample> &pooler, bool serverUnreachable);
 
 // Remembers which alerts are active and reports transitions.
 class AlertTracker

@@ -38,8 +38,8 @@ public:
         QString poolerConsoleConninfo; // optional PgBouncer console
         bool startSandbox = false;     // `poolscope --demo`: watch an embedded sandbox
         sandbox::SandboxOptions sandboxOptions;
-        bool demoWorkload = false;     // drive a light, varying load through a real pool
-        std::chrono::milliseconds interval{1000};
+        bool demoWorkload = false; // drive a light, varying load through a real pool
+        std::chrono::milliseconds interval { 1000 };
     };
 
     explicit MonitorSession(QObject *parent = nullptr);
@@ -50,16 +50,16 @@ public:
 
     TimeSeriesStore &store() { return m_store; }
     EventLog &events() { return m_events; }
-    Sampler *sampler() const { return m_sampler.get(); }     // null until watching
-    ConnectionPool *demoPool() const;                          // null without a demo workload
-    QString conninfo() const { return m_conninfo; }            // what is watched, with secrets
-    QString displayName() const;                               // redacted, for titles
+    Sampler *sampler() const { return m_sampler.get(); } // null until watching
+    ConnectionPool *demoPool() const;                    // null without a demo workload
+    QString conninfo() const { return m_conninfo; }      // what is watched, with secrets
+    QString displayName() const;                         // redacted, for titles
     std::optional<sandbox::SandboxEndpoints> sandboxEndpoints() const { return m_endpoints; }
     const std::optional<ActivitySample> &lastSample() const { return m_lastSample; }
     bool serverUnreachable() const { return m_unreachable; }
 
 Q_SIGNALS:
-    void watching(const QString &displayName);          // sampler started
+    void watching(const QString &displayName); // sampler started
     void sandboxFailed(const QString &message);
     void sampled(const poolscope::ActivitySample &sample);
     void poolerSampled(const poolscope::PoolerSample &sample);

@@ -19,8 +19,8 @@ struct SessionActionResult
     enum class Action { Cancel, Terminate };
     Action action = Action::Cancel;
     QList<int> requested;
-    QList<int> succeeded; // pg_cancel_backend / pg_terminate_backend returned true
-    QList<int> failed;    // returned false (gone already, or not allowed)
+    QList<int> succeeded;         // pg_cancel_backend / pg_terminate_backend returned true
+    QList<int> failed;            // returned false (gone already, or not allowed)
     std::optional<DbError> error; // the call itself failed (no connection, no privilege, ...)
 };
 
