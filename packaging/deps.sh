@@ -18,6 +18,7 @@ POOLSCOPE_DEB_PACKAGES=(
     xvfb xauth x11-apps imagemagick libgl1-mesa-dri fonts-dejavu-core
     clang-format
     prometheus
+    desktop-file-utils appstream
 )
 
 # Runs a command as root: directly when root, through sudo otherwise. Fails with a message when
