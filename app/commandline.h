@@ -22,6 +22,9 @@ int runBenchCommand(const QStringList &args);
 int runExporterCommand(const QStringList &args);
 int runSampleCommand(const QStringList &args);
 
+// The dashboard window (no subcommand): creates its own QApplication.
+int runDashboard(int argc, char *argv[]);
+
 // SIGINT/SIGTERM handling for long-running commands: the first signal sets the flag returned
 // here and asks the Qt event loop (if running) to quit; a second one restores the default action.
 // The handler only writes to a self-pipe, so it is async-signal-safe.

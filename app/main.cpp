@@ -43,9 +43,19 @@ const std::map<QString, Subcommand> &subcommands()
 
 QString topLevelHelp()
 {
-    QString text = QStringLiteral("Usage: poolscope <command> [options]\n\n"
-                                  "PoolScope - a dashboard for PostgreSQL connection pooling.\n\n"
-                                  "Commands:\n");
+    QString text =
+        QStringLiteral("Usage: poolscope [--demo | <conninfo|URI>] [window options]\n"
+                       "       poolscope <command> [options]\n\n"
+                       "PoolScope - a dashboard for PostgreSQL connection pooling.\n\n"
+                       "The window:\n"
+                       "  poolscope --demo            on an embedded sandbox (PostgreSQL + "
+                       "PgBouncer) with a demo load\n"
+                       "  poolscope <conninfo|URI>    watching that server\n"
+                       "  poolscope                   the last profile, or the connect dialog\n"
+                       "  Window options: --pooler-console <conninfo>, --interval 1s, "
+                       "--max-connections N (--demo),\n"
+                       "  --screenshot FILE with --quit-after 5s.\n\n"
+                       "Commands:\n");
     for (const auto &[name, command] : subcommands())
         text += QStringLiteral("  %1  %2\n").arg(name, -10).arg(QString::fromUtf8(command.summary));
     text += QStringLiteral("\nRun 'poolscope <command> --help' for the options of a command.\n"
@@ -56,8 +66,31 @@ QString topLevelHelp()
 
 } // namespace
 
+// The window, rather than a command: no argument, --demo, a connection string, or a window option.
+bool wantsDashboard(int argc, char *argv[])
+{
+    if (argc < 2)
+        return true;
+    const QString first = QString::fromLocal8Bit(argv[1]);
+    static const QStringList windowOptions = {
+        QStringLiteral("--demo"),       QStringLiteral("--pooler-console"),
+        QStringLiteral("--interval"),   QStringLiteral("--max-connections"),
+        QStringLiteral("--screenshot"), QStringLiteral("--quit-after"),
+    };
+    for (const QString &option : windowOptions) {
+        if (first == option || first.startsWith(option + QLatin1Char('=')))
+            return true;
+    }
+    return !first.startsWith(QLatin1Char('-'))
+        && (first.contains(QLatin1Char('=')) || first.startsWith(QLatin1String("postgres://"))
+            || first.startsWith(QLatin1String("postgresql://")));
+}
+
 int main(int argc, char *argv[])
 {
+    if (wantsDashboard(argc, argv))
+        return app::runDashboard(argc, argv);
+
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("poolscope"));
     QCoreApplication::setOrganizationName(QStringLiteral("PoolScope"));
@@ -65,8 +98,7 @@ int main(int argc, char *argv[])
     logging::installQtMessageHandler();
 
     const QStringList args = QCoreApplication::arguments();
-    if (args.size() < 2 || args.at(1) == QLatin1String("-h")
-        || args.at(1) == QLatin1String("--help")) {
+    if (args.at(1) == QLatin1String("-h") || args.at(1) == QLatin1String("--help")) {
         app::printLine(topLevelHelp());
         return app::ExitOk;
     }

@@ -1,0 +1,200 @@
+// poolscope [--demo | <conninfo|URI>] [options]: the dashboard window.
+#include "app/commandline.h"
+#include "core/db/conninfo.h"
+#include "core/logging/logging.h"
+#include "core/monitor/connectionprofiles.h"
+#include "core/monitor/monitorsession.h"
+#include "ui/appicon.h"
+#include "ui/connectdialog.h"
+#include "ui/mainwindow.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QInputDialog>
+#include <QJsonDocument>
+#include <QLineEdit>
+#include <QSettings>
+#include <QTimer>
+
+namespace poolscope::app {
+namespace {
+
+// Adds a password typed at the prompt to the in-memory connection string only.
+QString withPassword(const QString &conninfo, const QString &password)
+{
+    auto parsed = ConnInfo::parse(conninfo);
+    if (!parsed)
+        return conninfo;
+    ConnInfo info = parsed.value();
+    info.set(QStringLiteral("password"), password);
+    return info.toConninfoString();
+}
+
+} // namespace
+
+int runDashboard(int argc, char *argv[])
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("poolscope"));
+    QApplication::setApplicationDisplayName(QStringLiteral("PoolScope"));
+    QApplication::setOrganizationName(QStringLiteral("PoolScope"));
+    QApplication::setApplicationVersion(QStringLiteral(POOLSCOPE_VERSION));
+    QApplication::setDesktopFileName(QStringLiteral("io.github.poolscope.PoolScope"));
+    QApplication::setWindowIcon(ui::applicationIcon());
+    logging::installQtMessageHandler();
+    logging::setConsoleLevel(spdlog::level::warn);
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "PoolScope - a dashboard for PostgreSQL connection pooling.\n"
+        "  poolscope --demo            the dashboard on an embedded sandbox with a light workload\n"
+        "  poolscope <conninfo|URI>    watch that server\n"
+        "  poolscope                   the last profile, or the connect dialog\n"
+        "  poolscope <command> --help  the command-line tools (sandbox, bench, sample, exporter)"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("conninfo"),
+                                 QStringLiteral("libpq connection string or URI"),
+                                 QStringLiteral("[conninfo]"));
+    const QCommandLineOption demo(
+        QStringLiteral("demo"),
+        QStringLiteral("Start the embedded sandbox (PostgreSQL + PgBouncer) and a demo "
+                       "workload, and watch them."));
+    const QCommandLineOption console(QStringLiteral("pooler-console"),
+                                     QStringLiteral("PgBouncer admin console to sample as well."),
+                                     QStringLiteral("conninfo"));
+    const QCommandLineOption interval(QStringLiteral("interval"),
+                                      QStringLiteral("Sampling interval (default 1s)."),
+                                      QStringLiteral("duration"), QStringLiteral("1s"));
+    const QCommandLineOption maxConnections(
+        QStringLiteral("max-connections"),
+        QStringLiteral("--demo: the sandbox's max_connections (default 100)."), QStringLiteral("N"),
+        QStringLiteral("100"));
+    // --help/--version are handled below by hand: QCommandLineParser::process() would exit with
+    // status 1 on an unknown option, where every poolscope usage error exits with 2.
+    const QCommandLineOption screenshot(
+        QStringLiteral("screenshot"),
+        QStringLiteral("Save a picture of the window to FILE, print what the charts "
+                       "hold as JSON, and quit (with --quit-after)."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption quitAfter(QStringLiteral("quit-after"),
+                                       QStringLiteral("Quit after this long."),
+                                       QStringLiteral("duration"));
+    parser.addOptions({ demo, console, interval, maxConnections, screenshot, quitAfter });
+    if (!parser.parse(QApplication::arguments())) {
+        printError(QStringLiteral("poolscope: ") + parser.errorText());
+        return ExitUsage;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        printLine(parser.helpText());
+        return ExitOk;
+    }
+    if (parser.isSet(QStringLiteral("version"))) {
+        printLine(QStringLiteral("poolscope ") + QApplication::applicationVersion());
+        return ExitOk;
+    }
+
+    MonitorSession::Options options;
+    const auto every = parseDuration(parser.value(interval));
+    if (!every || *every < std::chrono::milliseconds(250) || *every > std::chrono::seconds(60)) {
+        printError(QStringLiteral("poolscope: --interval takes 250ms to 60s"));
+        return ExitUsage;
+    }
+    options.interval = *every;
+    options.poolerConsoleConninfo = parser.value(console);
+    QSettings settings;
+    ConnectionProfiles profiles(&settings);
+
+    if (parser.isSet(demo)) {
+        bool ok = false;
+        options.startSandbox = true;
+        options.demoWorkload = true;
+        options.sandboxOptions.maxConnections = parser.value(maxConnections).toInt(&ok);
+        if (!ok || options.sandboxOptions.maxConnections < 10) {
+            printError(QStringLiteral("poolscope: --max-connections takes a whole number >= 10"));
+            return ExitUsage;
+        }
+    } else if (!parser.positionalArguments().isEmpty()) {
+        options.conninfo = parser.positionalArguments().constFirst();
+        if (auto parsed = ConnInfo::parse(options.conninfo); !parsed) {
+            printError(QStringLiteral("poolscope: ") + parsed.error().message);
+            return ExitUsage;
+        }
+    } else if (auto last = profiles.find(profiles.lastUsed())) {
+        options.conninfo = last->conninfo;
+        options.poolerConsoleConninfo = last->poolerConsoleConninfo;
+    } else {
+        ui::ConnectDialog dialog(&profiles);
+        if (dialog.exec() != QDialog::Accepted)
+            return ExitOk;
+        const ConnectionProfile p = dialog.profile();
+        options.conninfo = p.conninfo;
+        options.poolerConsoleConninfo = p.poolerConsoleConninfo;
+        profiles.setLastUsed(p.name);
+    }
+
+    QElapsedTimer sinceStart;
+    sinceStart.start();
+    MonitorSession session;
+    ui::MainWindow window(&session);
+    bool asked = false;
+    QObject::connect(&session, &MonitorSession::connectionLost, &window, [&](const DbError &error) {
+        // libpq found no password in pgpass or PGPASSWORD: ask once, keep it in memory only.
+        if (asked || options.startSandbox || error.kind != ErrorKind::InvalidPassword
+            || !error.message.contains(QLatin1String("no password supplied")))
+            return;
+        asked = true;
+        bool ok = false;
+        const QString password =
+            QInputDialog::getText(&window, QObject::tr("Password"),
+                                  QObject::tr("Password for %1:").arg(session.displayName()),
+                                  QLineEdit::Password, QString(), &ok);
+        if (!ok || password.isEmpty())
+            return;
+        MonitorSession::Options again = options;
+        again.conninfo = withPassword(options.conninfo, password);
+        session.start(again);
+    });
+    QObject::connect(&window, &ui::MainWindow::connectRequested, &window, [&] {
+        ui::ConnectDialog dialog(&profiles, &window);
+        if (dialog.exec() != QDialog::Accepted)
+            return;
+        const ConnectionProfile p = dialog.profile();
+        profiles.setLastUsed(p.name);
+        options = MonitorSession::Options {};
+        options.conninfo = p.conninfo;
+        options.poolerConsoleConninfo = p.poolerConsoleConninfo;
+        options.interval = *every;
+        asked = false;
+        session.start(options);
+    });
+
+    installTerminationHandler(); // SIGTERM/SIGINT quit the event loop; the session stops below
+    window.show();
+    QTimer::singleShot(0, &window, [&] {
+        logging::logger("ui")->info("window shown {} ms after start", sinceStart.elapsed());
+    });
+    session.start(options);
+
+    if (parser.isSet(quitAfter)) {
+        const auto after = parseDuration(parser.value(quitAfter));
+        if (!after) {
+            printError(QStringLiteral("poolscope: --quit-after takes a duration such as 5s"));
+            return ExitUsage;
+        }
+        QTimer::singleShot(*after, &window, [&] {
+            if (parser.isSet(screenshot)) {
+                window.grab().save(parser.value(screenshot));
+                printLine(QString::fromUtf8(
+                    QJsonDocument(window.diagnostics()).toJson(QJsonDocument::Compact)));
+            }
+            window.close();
+        });
+    }
+    const int status = QApplication::exec();
+    session.stop();
+    return status;
+}
+
+} // namespace poolscope::app

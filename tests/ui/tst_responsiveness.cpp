@@ -1,0 +1,140 @@
+// No libpq call ever runs on the GUI thread: while the dashboard samples the sandbox, PostgreSQL
+// is frozen with SIGSTOP. The event loop must keep answering (timer latency under 100 ms), the
+// window must say that the server is not answering, and after SIGCONT sampling resumes.
+#include "core/monitor/monitorsession.h"
+#include "ui/mainwindow.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QLabel>
+#include <QSignalSpy>
+#include <QStatusBar>
+#include <QTest>
+#include <QTimer>
+
+#include <sys/types.h>
+
+#include <csignal>
+
+using namespace poolscope;
+
+class TestResponsiveness : public QObject
+{
+    Q_OBJECT
+
+private:
+    qint64 m_postgresPid = 0;
+
+    // The postmaster and its children (backends, background processes): PostgreSQL puts every
+    // child in a session of its own, so a signal to the postmaster's process group would not
+    // reach them. Read from /proc.
+    static QList<pid_t> serverProcesses(qint64 postmaster)
+    {
+        QList<pid_t> pids { pid_t(postmaster) };
+        const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
+        for (const QString &entry : entries) {
+            bool numeric = false;
+            const int pid = entry.toInt(&numeric);
+            if (!numeric)
+                continue;
+            QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+            if (!stat.open(QIODevice::ReadOnly))
+                continue;
+            // pid (comm) state ppid ...: the command may contain spaces, so split after ')'.
+            const QByteArray line = stat.readAll();
+            const QList<QByteArray> fields = line.mid(line.lastIndexOf(')') + 2).split(' ');
+            if (fields.size() > 1 && fields.at(1).toLongLong() == postmaster)
+                pids << pid_t(pid);
+        }
+        return pids;
+    }
+
+    static void signalServer(qint64 postmaster, int signal)
+    {
+        for (pid_t pid : serverProcesses(postmaster))
+            ::kill(pid, signal);
+    }
+
+    // The longest gap between two ticks of a 10 ms timer while `duration` passes.
+    static qint64 worstTimerLatencyDuring(int durationMs)
+    {
+        QElapsedTimer clock;
+        clock.start();
+        qint64 last = 0;
+        qint64 worst = 0;
+        QTimer ticker;
+        ticker.setInterval(10);
+        QObject::connect(&ticker, &QTimer::timeout, [&] {
+            const qint64 now = clock.elapsed();
+            worst = std::max(worst, now - last - 10);
+            last = now;
+        });
+        ticker.start();
+        while (clock.elapsed() < durationMs)
+            QTest::qWait(50);
+        return worst;
+    }
+
+    static QString statusText(const ui::MainWindow &window)
+    {
+        QStringList texts;
+        for (QLabel *label : window.statusBar()->findChildren<QLabel *>())
+            texts << label->text();
+        return texts.join(QLatin1String(" | "));
+    }
+
+private Q_SLOTS:
+    void frozenServerDoesNotFreezeTheWindow()
+    {
+        MonitorSession session;
+        ui::MainWindow window(&session);
+        window.show();
+        QSignalSpy sampled(&session, &MonitorSession::sampled);
+        QSignalSpy lost(&session, &MonitorSession::connectionLost);
+        QSignalSpy restored(&session, &MonitorSession::connectionRestored);
+        MonitorSession::Options options;
+        options.startSandbox = true;
+        options.demoWorkload = true;
+        options.interval = std::chrono::milliseconds(500);
+        session.start(options);
+        QVERIFY(sampled.wait(20000));
+        QVERIFY(session.sandboxEndpoints().has_value());
+        m_postgresPid = session.sandboxEndpoints()->postgresPid;
+        QVERIFY(m_postgresPid > 0);
+
+        // Baseline while the server answers.
+        const qint64 before = worstTimerLatencyDuring(1500);
+
+        // Every server process stops, as on a hung host.
+        QVERIFY(serverProcesses(m_postgresPid).size() > 3);
+        signalServer(m_postgresPid, SIGSTOP);
+        const qint64 during = worstTimerLatencyDuring(6000);
+        QVERIFY2(lost.size() >= 1, qPrintable(statusText(window)));
+        QVERIFY2(statusText(window).contains(QLatin1String("not answering")),
+                 qPrintable(statusText(window)));
+
+        signalServer(m_postgresPid, SIGCONT);
+        m_postgresPid = 0;
+        QVERIFY(restored.wait(20000));
+        sampled.clear();
+        QVERIFY(sampled.wait(10000));
+        QVERIFY2(!statusText(window).contains(QLatin1String("not answering")),
+                 qPrintable(statusText(window)));
+
+        qInfo("worst timer latency: %lld ms with the server answering, %lld ms with it frozen",
+              before, during);
+        QVERIFY2(during < 100, qPrintable(QString::number(during)));
+        window.close(); // stops the workload, the sampler and the sandbox
+    }
+
+    void cleanup()
+    {
+        // Never leave the server frozen: the sandbox's stop would wait for it.
+        if (m_postgresPid > 0)
+            signalServer(m_postgresPid, SIGCONT);
+    }
+};
+
+QTEST_MAIN(TestResponsiveness)
+#include "tst_responsiveness.moc"
