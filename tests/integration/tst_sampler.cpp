@@ -411,11 +411,18 @@ private Q_SLOTS:
         QCOMPARE(store.latest(series::PoolSize)->value, 3.0);
         QCOMPARE(store.latest(series::PoolInUse)->value, 1.0);
         QCOMPARE(store.latest(series::PoolIdle)->value, 2.0);
-        // ... next to what the server says about the same connections.
+        // ... next to what the server says about the same connections (other tests of this
+        // executable may leave PgBouncer's idle server connections behind: count by name).
+        auto ownPool = [](const ActivitySample &x) {
+            for (const BreakdownEntry &e : x.byApplication)
+                if (e.key == QLatin1String("own-pool"))
+                    return e.total;
+            return 0;
+        };
         const ActivitySample s =
-            waitForSample(samples, [](const ActivitySample &x) { return x.counts.total == 3; });
-        QCOMPARE(s.counts.total, 3);
-        QCOMPARE(store.latest(series::Total)->value, 3.0);
+            waitForSample(samples, [&](const ActivitySample &x) { return ownPool(x) == 3; });
+        QCOMPARE(ownPool(s), 3);
+        QVERIFY(store.latest(series::Total)->value >= 3.0);
     }
 
     void invalidConfigurationIsRefused()
