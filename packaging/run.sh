@@ -2,9 +2,10 @@
 # Installs missing dependencies, builds the `poolscope` binary (release preset) and runs it on the
 # embedded sandbox (a throwaway PostgreSQL 15 + PgBouncer on 127.0.0.1).
 #
-# Once the dashboard window exists (`poolscope --demo`), this simply starts it. Until then it runs
-# `poolscope sandbox`, prints how to connect with psql and a live connection summary every 2 s
-# until Ctrl-C, then stops the sandbox. Extra arguments are passed to the poolscope command.
+# On a desktop (DISPLAY or WAYLAND_DISPLAY set) it starts the dashboard, `poolscope --demo`. On a
+# machine without a display it runs `poolscope sandbox` instead, prints how to connect with psql
+# and a live connection summary every 2 s until Ctrl-C, then stops the sandbox. Extra arguments
+# are passed to the poolscope command.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,11 +21,14 @@ bin=$repo_root/build/release/app/poolscope
 
 # Captured rather than piped into `grep -q`: with pipefail an early grep exit could fail the pipe.
 help_text=$("$bin" --help 2>&1 || true)
-if grep -q -- '--demo' <<<"$help_text"; then
+if grep -q -- '--demo' <<<"$help_text" && [[ -n ${DISPLAY:-}${WAYLAND_DISPLAY:-} ]]; then
     exec "$bin" --demo "$@"
 fi
+if [[ -z ${DISPLAY:-}${WAYLAND_DISPLAY:-} ]]; then
+    echo "No display (DISPLAY/WAYLAND_DISPLAY unset): running the sandbox with a live summary instead of the window."
+fi
 
-# ---- fallback: sandbox + psql summary -----------------------------------------------------------
+# ---- no display: sandbox + psql summary -----------------------------------------------------------
 
 for arg in "$@"; do
     if [[ $arg == -h || $arg == --help ]]; then
