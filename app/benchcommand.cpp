@@ -56,14 +56,8 @@ int runBenchCommand(const QStringList &args)
         QStringLiteral("Allow load against a host that is not on this machine."));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print one JSON object."));
     parser.addOptions({ workers, connections, duration, pooled, allowRemote, json });
-    if (!parser.parse(args)) {
-        printError(parser.errorText());
-        return ExitUsage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        printLine(parser.helpText());
-        return ExitOk;
-    }
+    if (const auto stop = parseCommandLine(parser, args))
+        return *stop;
     if (parser.positionalArguments().size() != 1) {
         printError(
             QStringLiteral("poolscope bench: expected exactly one connection string or URI"));

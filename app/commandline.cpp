@@ -1,5 +1,6 @@
 #include "app/commandline.h"
 
+#include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QRegularExpression>
 #include <QSocketNotifier>
@@ -72,6 +73,20 @@ std::optional<std::chrono::milliseconds> parseDuration(const QString &text)
     if (!std::isfinite(ms) || ms > 86'400'000.0)
         return std::nullopt;
     return std::chrono::milliseconds(std::llround(ms));
+}
+
+std::optional<int> parseCommandLine(QCommandLineParser &parser, const QStringList &args)
+{
+    if (!parser.parse(args)) {
+        printError(QStringLiteral("%1: %2").arg(args.value(0, QStringLiteral("poolscope")),
+                                                parser.errorText()));
+        return ExitUsage;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        printLine(parser.helpText());
+        return ExitOk;
+    }
+    return std::nullopt;
 }
 
 void printLine(const QString &line)

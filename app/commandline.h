@@ -2,6 +2,8 @@
 
 #include <QStringList>
 
+class QCommandLineParser;
+
 #include <atomic>
 #include <chrono>
 #include <optional>
@@ -35,6 +37,11 @@ const std::atomic<bool> &terminationRequested();
 // (whitespace around them ignored). nullopt for anything else: no unit, a negative number, an
 // unknown unit, more than a day. Rounded to whole milliseconds; callers check their own range.
 std::optional<std::chrono::milliseconds> parseDuration(const QString &text);
+
+// The first step of every command: parses `args` (args[0] = "poolscope <name>"). Returns the exit
+// code when the command must stop here - a usage error (message on stderr, 2) or --help (the help
+// text, 0) - and nullopt to go on. The parser must have its help option added.
+std::optional<int> parseCommandLine(QCommandLineParser &parser, const QStringList &args);
 
 // Writes a line to stdout and flushes, for output that scripts read while the command runs.
 void printLine(const QString &line);

@@ -96,14 +96,8 @@ int runExporterCommand(const QStringList &args)
         QStringLiteral("allow-remote"),
         QStringLiteral("Allow listening on an address other machines can reach."));
     parser.addOptions({ listen, interval, poolerConsole, allowRemote });
-    if (!parser.parse(args)) {
-        printError(parser.errorText());
-        return ExitUsage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        printLine(parser.helpText());
-        return ExitOk;
-    }
+    if (const auto stop = parseCommandLine(parser, args))
+        return *stop;
     const QString prefix = QStringLiteral("poolscope exporter: ");
     if (parser.positionalArguments().size() != 1) {
         printError(prefix + QStringLiteral("expected exactly one connection string or URI"));

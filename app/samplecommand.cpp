@@ -138,14 +138,8 @@ int runSampleCommand(const QStringList &args)
                                     QStringLiteral("jsonl (default) or csv."),
                                     QStringLiteral("format"), QStringLiteral("jsonl"));
     parser.addOptions({ interval, count, duration, format });
-    if (!parser.parse(args)) {
-        printError(parser.errorText());
-        return ExitUsage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        printLine(parser.helpText());
-        return ExitOk;
-    }
+    if (const auto stop = parseCommandLine(parser, args))
+        return *stop;
     auto usage = [](const QString &message) {
         printError(QStringLiteral("poolscope sample: ") + message);
         return int(ExitUsage);

@@ -55,14 +55,8 @@ int runSandboxCommand(const QStringList &args)
     parser.addOption(maxConnections);
     parser.addOption(poolSize);
 
-    if (!parser.parse(args)) {
-        printError(QStringLiteral("poolscope sandbox: %1").arg(parser.errorText()));
-        return ExitUsage;
-    }
-    if (parser.isSet(help)) {
-        printLine(parser.helpText());
-        return ExitOk;
-    }
+    if (const auto stop = parseCommandLine(parser, args))
+        return *stop;
     if (!parser.positionalArguments().isEmpty()) {
         printError(QStringLiteral("poolscope sandbox: unexpected argument '%1'")
                        .arg(parser.positionalArguments().constFirst()));

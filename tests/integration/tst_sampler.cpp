@@ -6,6 +6,7 @@
 #include "core/sampler/samplerseries.h"
 #include "core/timeseries/timeseriesstore.h"
 #include "tests/support/sandboxfixture.h"
+#include "tests/support/testsession.h"
 
 #include <QSignalSpy>
 #include <QtTest>
@@ -16,44 +17,6 @@
 using namespace poolscope;
 using namespace poolscope::testing;
 using namespace std::chrono_literals;
-
-namespace {
-
-// A session the test controls, on its own thread when it has to block (pg_sleep, a lock wait).
-class Session
-{
-public:
-    Session(const QString &uri, const QString &applicationName)
-    {
-        ConnInfo info = ConnInfo::parse(uri).value();
-        info.set(QStringLiteral("application_name"), applicationName);
-        auto c = Connection::open(info, 10s);
-        if (!c)
-            qFatal("session: %s", qPrintable(c.error().summary()));
-        m_connection.emplace(std::move(c).value());
-        m_pid = m_connection->backendPid();
-    }
-    ~Session() { wait(); }
-
-    bool exec(const QString &sql) { return bool(m_connection->exec(sql, 30s)); }
-    void execInBackground(const QString &sql)
-    {
-        m_thread = std::thread([this, sql] { (void)m_connection->exec(sql, 60s); });
-    }
-    void wait()
-    {
-        if (m_thread.joinable())
-            m_thread.join();
-    }
-    int pid() const { return m_pid; }
-
-private:
-    std::optional<Connection> m_connection;
-    std::thread m_thread;
-    int m_pid = 0;
-};
-
-} // namespace
 
 class TestSampler : public QObject
 {
@@ -124,23 +87,23 @@ private Q_SLOTS:
     void reportsAKnownMixExactly()
     {
         const QString uri = m_sandbox.directUri();
-        std::vector<std::unique_ptr<Session>> idle;
+        std::vector<std::unique_ptr<TestSession>> idle;
         for (int i = 0; i < 3; ++i)
-            idle.push_back(std::make_unique<Session>(uri, QStringLiteral("mix-idle")));
-        Session active1(uri, QStringLiteral("mix-active"));
-        Session active2(uri, QStringLiteral("mix-active"));
+            idle.push_back(std::make_unique<TestSession>(uri, QStringLiteral("mix-idle")));
+        TestSession active1(uri, QStringLiteral("mix-active"));
+        TestSession active2(uri, QStringLiteral("mix-active"));
         active1.execInBackground(QStringLiteral("SELECT pg_sleep(30)"));
         active2.execInBackground(QStringLiteral("SELECT pg_sleep(30)"));
-        Session inTx1(uri, QStringLiteral("mix-tx"));
-        Session inTx2(uri, QStringLiteral("mix-tx"));
+        TestSession inTx1(uri, QStringLiteral("mix-tx"));
+        TestSession inTx2(uri, QStringLiteral("mix-tx"));
         QVERIFY(inTx1.exec(QStringLiteral("BEGIN; SELECT 1")));
         QVERIFY(inTx2.exec(QStringLiteral("BEGIN; SELECT 1")));
-        Session aborted(uri, QStringLiteral("mix-aborted"));
+        TestSession aborted(uri, QStringLiteral("mix-aborted"));
         QVERIFY(aborted.exec(QStringLiteral("BEGIN")));
         QVERIFY(!aborted.exec(QStringLiteral("SELECT 1/0")));
-        Session holder(uri, QStringLiteral("mix-lock-holder"));
+        TestSession holder(uri, QStringLiteral("mix-lock-holder"));
         QVERIFY(holder.exec(QStringLiteral("BEGIN; SELECT pg_advisory_xact_lock(4242)")));
-        Session waiter(uri, QStringLiteral("mix-lock-waiter"));
+        TestSession waiter(uri, QStringLiteral("mix-lock-waiter"));
         waiter.execInBackground(QStringLiteral("SELECT pg_advisory_xact_lock(4242)"));
 
         Sampler sampler(config());
@@ -206,7 +169,7 @@ private Q_SLOTS:
         std::atomic<qint64> commits { 0 };
         std::thread load([&] {
             while (!stop) {
-                Session s(m_sandbox.directUri(), QStringLiteral("rate-load"));
+                TestSession s(m_sandbox.directUri(), QStringLiteral("rate-load"));
                 for (int i = 0; i < 20 && !stop; ++i) {
                     if (s.exec(QStringLiteral("SELECT 1")))
                         ++commits;
@@ -302,7 +265,7 @@ private Q_SLOTS:
                  QStringLiteral("DO $$ BEGIN CREATE ROLE observer LOGIN PASSWORD 'observer-pw-1'; "
                                 "EXCEPTION WHEN duplicate_object THEN NULL; END $$; SELECT 1"))
                  .isNull());
-        Session other(m_sandbox.directUri(), QStringLiteral("someone-else"));
+        TestSession other(m_sandbox.directUri(), QStringLiteral("someone-else"));
         SamplerConfig c = config();
         c.conninfo = QStringLiteral("postgresql://observer:observer-pw-1@127.0.0.1:%1/app")
                          .arg(m_sandbox.endpoints().postgresPort);
@@ -319,10 +282,10 @@ private Q_SLOTS:
     void poolerConsoleShowsClientsWaiting()
     {
         // Five clients through PgBouncer, whose pool holds 2 server connections: 3 must queue.
-        std::vector<std::unique_ptr<Session>> clients;
+        std::vector<std::unique_ptr<TestSession>> clients;
         for (int i = 0; i < 5; ++i) {
-            clients.push_back(
-                std::make_unique<Session>(m_sandbox.pooledUri(), QStringLiteral("pooled-client")));
+            clients.push_back(std::make_unique<TestSession>(m_sandbox.pooledUri(),
+                                                            QStringLiteral("pooled-client")));
             clients.back()->execInBackground(QStringLiteral("SELECT pg_sleep(3)"));
         }
         SamplerConfig c = config();

@@ -5,6 +5,7 @@
 #include "core/monitor/sessionactions.h"
 #include "core/sandbox/freeport.h"
 #include "tests/support/sandboxfixture.h"
+#include "tests/support/testsession.h"
 
 #include <QElapsedTimer>
 #include <QSignalSpy>
@@ -18,47 +19,6 @@ using namespace poolscope::testing;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A session the test controls; a blocking statement runs on its own thread.
-class Session
-{
-public:
-    Session(const QString &uri, const QString &applicationName)
-    {
-        ConnInfo info = ConnInfo::parse(uri).value();
-        info.set(QStringLiteral("application_name"), applicationName);
-        auto c = Connection::open(info, 10s);
-        if (!c)
-            qFatal("session: %s", qPrintable(c.error().summary()));
-        m_connection.emplace(std::move(c).value());
-        m_pid = m_connection->backendPid();
-    }
-    ~Session() { wait(); }
-
-    bool exec(const QString &sql) { return bool(m_connection->exec(sql, 30s)); }
-    void execInBackground(const QString &sql)
-    {
-        m_thread = std::thread([this, sql] {
-            auto result = m_connection->exec(sql, 60s);
-            if (!result)
-                m_error = result.error();
-        });
-    }
-    // Joins the background statement; its error, if any.
-    std::optional<DbError> wait()
-    {
-        if (m_thread.joinable())
-            m_thread.join();
-        return m_error;
-    }
-    int pid() const { return m_pid; }
-
-private:
-    std::optional<Connection> m_connection;
-    std::thread m_thread;
-    std::optional<DbError> m_error;
-    int m_pid = 0;
-};
 
 SessionActionResult takeResult(QSignalSpy &spy)
 {
@@ -88,7 +48,7 @@ private Q_SLOTS:
 
     void cancelsARunningQuery()
     {
-        Session sleeper(m_sandbox.directUri(), QStringLiteral("tst-sleeper"));
+        TestSession sleeper(m_sandbox.directUri(), QStringLiteral("tst-sleeper"));
         sleeper.execInBackground(QStringLiteral("SELECT pg_sleep(30)"));
         QTRY_VERIFY_WITH_TIMEOUT(
             stateOf(sleeper.pid()).startsWith(QLatin1String("active|SELECT pg_sleep")), 10000);
@@ -126,7 +86,7 @@ private Q_SLOTS:
 
     void terminatesAnIdleTransaction()
     {
-        Session idle(m_sandbox.directUri(), QStringLiteral("tst-idle-in-tx"));
+        TestSession idle(m_sandbox.directUri(), QStringLiteral("tst-idle-in-tx"));
         QVERIFY(idle.exec(QStringLiteral("BEGIN; SELECT 1")));
         QTRY_VERIFY_WITH_TIMEOUT(
             stateOf(idle.pid()).startsWith(QLatin1String("idle in transaction|")), 10000);
@@ -145,7 +105,7 @@ private Q_SLOTS:
 
     void unknownPidFails()
     {
-        Session alive(m_sandbox.directUri(), QStringLiteral("tst-alive"));
+        TestSession alive(m_sandbox.directUri(), QStringLiteral("tst-alive"));
         // Far above any pid the sandbox hands out (pid_max is at most 4194304).
         const int missing = 4194304 + 17;
         SessionActions actions(m_sandbox.adminUri());
