@@ -7,15 +7,22 @@
 namespace poolscope {
 namespace {
 
-// A breakdown by one column: the top N keys by count, with their active / idle-in-transaction
-// shares. "other" is computed by the parser from the totals.
+// Which rows of pg_stat_get_activity(NULL) (what the pg_stat_activity view reads) are client
+// backends: visible ones by backend_type, hidden ones (another role's, without pg_read_all_stats:
+// backend_type, state and query NULL / '<insufficient privilege>') by having a database and a user.
+const char *const kClientBackends =
+    "pid <> pg_backend_pid() AND (backend_type = 'client backend' "
+    "OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL))";
+
+// A breakdown by one column of `g`: the top N keys by count, with their active /
+// idle-in-transaction shares. "other" is computed by the parser from the totals.
 QString breakdown(const QString &column, int topN)
 {
     return QStringLiteral("(SELECT coalesce(json_agg(b), '[]') FROM ("
-                          "SELECT coalesce(%1, '') AS k, count(*) AS n, "
-                          "count(*) FILTER (WHERE state = 'active') AS a, "
-                          "count(*) FILTER (WHERE state LIKE 'idle in transaction%') AS t "
-                          "FROM a GROUP BY 1 ORDER BY n DESC, k LIMIT %2) b)")
+                          "SELECT %1 AS k, sum(n) AS n, "
+                          "coalesce(sum(n) FILTER (WHERE st = 'active'), 0) AS a, "
+                          "coalesce(sum(n) FILTER (WHERE st LIKE 'idle in transaction%'), 0) AS t "
+                          "FROM g GROUP BY 1 ORDER BY n DESC, k LIMIT %2) b)")
         .arg(column)
         .arg(topN);
 }
@@ -56,6 +63,49 @@ QList<BreakdownEntry> parseBreakdown(const QJsonValue &value, int total, int act
     return entries;
 }
 
+// The session list: one JSON array per session, fields in the query's order.
+QList<SessionRow> parseSessions(const QJsonValue &value)
+{
+    enum Field {
+        Pid,
+        User,
+        Database,
+        Application,
+        Client,
+        State,
+        WaitEventType,
+        WaitEvent,
+        BackendStart,
+        TransactionStart,
+        QueryStart,
+        StateChange,
+        Query,
+        BlockingPids
+    };
+    QList<SessionRow> rows;
+    for (const QJsonValue &v : value.toArray()) {
+        const QJsonArray r = v.toArray();
+        SessionRow row;
+        row.pid = r.at(Pid).toInt();
+        row.user = r.at(User).toString();
+        row.database = r.at(Database).toString();
+        row.application = r.at(Application).toString();
+        row.client = r.at(Client).toString();
+        row.state = r.at(State).toString();
+        row.waitEventType = r.at(WaitEventType).toString();
+        row.waitEvent = r.at(WaitEvent).toString();
+        row.backendStart = fromEpoch(r.at(BackendStart));
+        row.transactionStart = fromEpoch(r.at(TransactionStart));
+        row.queryStart = fromEpoch(r.at(QueryStart));
+        row.stateChange = fromEpoch(r.at(StateChange));
+        row.query = r.at(Query).toString();
+        for (const QJsonValue &pid : r.at(BlockingPids).toArray())
+            row.blockingPids << pid.toInt();
+        rows << row;
+    }
+    return rows;
+}
+
 double rate(qint64 before, qint64 after, double seconds, bool *valid)
 {
     if (before < 0 || after < 0)
@@ -67,6 +117,14 @@ double rate(qint64 before, qint64 after, double seconds, bool *valid)
 
 } // namespace
 
+// How the query stays cheap with many backends (BENCHMARKS.md, "Sampler cost with 1,000
+// connections"): pg_stat_get_activity(NULL), what the pg_stat_activity view reads, is read once
+// and its client-backend rows are aggregated in one pass into `f`, one row per (database id, user
+// id, application, client, state) with the count, the Lock waiters and the oldest query /
+// transaction / state-change timestamps. Names are resolved on those few rows (`g`); the counts,
+// the four breakdowns and the groups all come from `g`. The query text is only read for the
+// session list. Ages are taken against one clock reading made after the snapshot (`c.now`), which
+// is also the sample's time ('epoch').
 QString buildActivityQuery(const ActivityQueryOptions &options)
 {
     const bool sessionCounters = options.serverVersionNum >= 140000;
@@ -75,67 +133,86 @@ QString buildActivityQuery(const ActivityQueryOptions &options)
                          "'sessions', sum(sessions), 'fatal', sum(sessions_fatal), "
                          "'killed', sum(sessions_killed), 'abandoned', sum(sessions_abandoned)")
         : QStringLiteral("'commits', sum(xact_commit), 'rollbacks', sum(xact_rollback)");
+    const QString clientBackends = QLatin1String(kClientBackends);
+    const QString client = QStringLiteral(
+        "coalesce(host(client_addr), CASE WHEN client_port = -1 THEN 'local' END, '')");
 
+    // Without the session list `f` reads the function directly. With it, both read one
+    // materialised CTE `a` (the rows are built once, the query text already cut); each session is
+    // a JSON array (see parseSessions for the order of the fields).
+    QString with;
+    QString source = QStringLiteral("pg_stat_get_activity(NULL) WHERE %1").arg(clientBackends);
     QString sessions;
     if (options.includeSessions) {
-        sessions =
-            QStringLiteral(
-                ", 'sessions', (SELECT coalesce(json_agg(s), '[]') FROM ("
-                "SELECT pid, usename AS u, datname AS d, application_name AS app, "
-                "coalesce(host(client_addr), CASE WHEN client_port = -1 THEN 'local' END, '') AS "
-                "c, "
-                "state AS st, wait_event_type AS wt, wait_event AS we, "
-                "extract(epoch FROM backend_start) AS bs, extract(epoch FROM xact_start) AS xs, "
-                "extract(epoch FROM query_start) AS qs, extract(epoch FROM state_change) AS sc, "
-                "left(query, %2) AS q, "
-                "CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid) END AS bp "
-                "FROM a ORDER BY backend_start NULLS LAST, pid LIMIT %1) s)")
-                .arg(options.maxSessions)
-                .arg(options.queryTextLimit);
+        with = QStringLiteral("a AS MATERIALIZED (SELECT pid, datid, usesysid, application_name, "
+                              "client_addr, client_port, state, backend_type, wait_event_type, "
+                              "wait_event, backend_start, xact_start, query_start, state_change, "
+                              "left(query, %1) AS q FROM %2), ")
+                   .arg(options.queryTextLimit)
+                   .arg(source);
+        source = QStringLiteral("a");
+        sessions = QStringLiteral(
+                       ", 'sessions', (SELECT coalesce(json_agg(json_build_array(pid, r.rolname, "
+                       "d.datname, application_name, %2, coalesce(state, 'unknown'), "
+                       "wait_event_type, wait_event, date_part('epoch', backend_start), "
+                       "date_part('epoch', xact_start), date_part('epoch', query_start), "
+                       "date_part('epoch', state_change), q, "
+                       "CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid) END) "
+                       "ORDER BY backend_start NULLS LAST, pid), '[]') FROM ("
+                       "SELECT * FROM a ORDER BY backend_start NULLS LAST, pid LIMIT %1) s "
+                       "LEFT JOIN pg_database d ON d.oid = s.datid "
+                       "LEFT JOIN pg_roles r ON r.oid = s.usesysid)")
+                       .arg(options.maxSessions)
+                       .arg(client);
     }
 
-    return QStringLiteral(
-               "WITH a AS ("
-               "SELECT pid, datname, usename, application_name, client_addr, client_port, "
-               "coalesce(state, 'unknown') AS state, wait_event_type, wait_event, backend_start, "
-               "xact_start, query_start, state_change, query "
-               "FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND (backend_type = 'client "
-               "backend' "
-               "OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL))), "
-               "c AS (SELECT count(*) AS total, "
-               "count(*) FILTER (WHERE state = 'active') AS active, "
-               "count(*) FILTER (WHERE state = 'idle') AS idle, "
-               "count(*) FILTER (WHERE state = 'idle in transaction') AS iit, "
-               "count(*) FILTER (WHERE state = 'idle in transaction (aborted)') AS iita, "
-               "count(*) FILTER (WHERE state = 'active' AND wait_event_type = 'Lock') AS waiting, "
-               "coalesce(max(extract(epoch FROM clock_timestamp() - query_start)) "
-               "FILTER (WHERE state = 'active'), 0) AS lq, "
-               "coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0) AS lx, "
-               "coalesce(max(extract(epoch FROM clock_timestamp() - state_change)) "
-               "FILTER (WHERE state LIKE 'idle in transaction%'), 0) AS lit, "
-               "coalesce(bool_or(query = '<insufficient privilege>'), false) AS hidden FROM a) "
-               "SELECT json_build_object("
-               "'epoch', extract(epoch FROM clock_timestamp()), "
-               "'version', current_setting('server_version'), "
-               "'version_num', current_setting('server_version_num')::int, "
-               "'max_connections', current_setting('max_connections')::int, "
-               "'superuser_reserved', current_setting('superuser_reserved_connections')::int, "
-               "'reserved', coalesce(current_setting('reserved_connections', true), '0')::int, "
-               "'counts', (SELECT row_to_json(c) FROM c), "
-               "'db', (SELECT json_build_object(%1) FROM pg_stat_database), "
-               "'by_db', %2, 'by_user', %3, 'by_app', %4, 'by_client', %5, "
-               "'groups', (SELECT coalesce(json_agg(g), '[]') FROM ("
-               "SELECT coalesce(datname, '') AS d, coalesce(usename, '') AS u, "
-               "coalesce(application_name, '') AS app, state AS st, count(*) AS n, "
-               "coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0) AS mx "
-               "FROM a GROUP BY 1, 2, 3, 4 ORDER BY n DESC, 1, 2, 3, 4 LIMIT %6) g)%7)")
-        .arg(counters, breakdown(QStringLiteral("datname"), options.topN),
-             breakdown(QStringLiteral("usename"), options.topN),
-             breakdown(QStringLiteral("application_name"), options.topN),
-             breakdown(QStringLiteral("coalesce(host(client_addr), CASE WHEN client_port = -1 THEN "
-                                      "'local' END)"),
-                       options.topN),
-             QString::number(options.maxGroups), sessions);
+    const QString ctes =
+        QStringLiteral(
+            "WITH %1f AS (SELECT datid, usesysid, coalesce(application_name, '') AS app, %2 AS cl, "
+            "coalesce(state, 'unknown') AS st, count(*)::int AS n, "
+            "count(*) FILTER (WHERE wait_event_type = 'Lock')::int AS w, "
+            "min(query_start) AS qs, min(xact_start) AS xs, min(state_change) AS sc, "
+            "bool_or(backend_type IS NULL) AS h FROM %3 GROUP BY 1, 2, 3, 4, 5), "
+            "g AS MATERIALIZED (SELECT coalesce(d.datname, '') AS d, coalesce(r.rolname, '') AS u, "
+            "app, cl, st, n, w, qs, xs, sc, h FROM f "
+            "LEFT JOIN pg_database d ON d.oid = f.datid LEFT JOIN pg_roles r ON r.oid = "
+            "f.usesysid), "
+            "c AS MATERIALIZED (SELECT clock_timestamp() AS now, coalesce(sum(n), 0) AS total, "
+            "coalesce(sum(n) FILTER (WHERE st = 'active'), 0) AS active, "
+            "coalesce(sum(n) FILTER (WHERE st = 'idle'), 0) AS idle, "
+            "coalesce(sum(n) FILTER (WHERE st = 'idle in transaction'), 0) AS iit, "
+            "coalesce(sum(n) FILTER (WHERE st = 'idle in transaction (aborted)'), 0) AS iita, "
+            "coalesce(sum(w) FILTER (WHERE st = 'active'), 0) AS waiting, "
+            "min(qs) FILTER (WHERE st = 'active') AS qs, min(xs) AS xs, "
+            "min(sc) FILTER (WHERE st LIKE 'idle in transaction%') AS sc, "
+            "coalesce(bool_or(h), false) AS hidden FROM g) ")
+            .arg(with, client, source);
+
+    return ctes
+        + QStringLiteral(
+              "SELECT json_build_object("
+              "'epoch', (SELECT date_part('epoch', now) FROM c), "
+              "'version', current_setting('server_version'), "
+              "'version_num', current_setting('server_version_num')::int, "
+              "'max_connections', current_setting('max_connections')::int, "
+              "'superuser_reserved', current_setting('superuser_reserved_connections')::int, "
+              "'reserved', coalesce(current_setting('reserved_connections', true), '0')::int, "
+              "'counts', (SELECT json_build_object('total', total, 'active', active, 'idle', idle, "
+              "'iit', iit, 'iita', iita, 'waiting', waiting, "
+              "'lq', coalesce(date_part('epoch', now - qs), 0), "
+              "'lx', coalesce(date_part('epoch', now - xs), 0), "
+              "'lit', coalesce(date_part('epoch', now - sc), 0), 'hidden', hidden) FROM c), "
+              "'db', (SELECT json_build_object(%1) FROM pg_stat_database), "
+              "'by_db', %2, 'by_user', %3, 'by_app', %4, 'by_client', %5, "
+              "'groups', (SELECT coalesce(json_agg(x), '[]') FROM ("
+              "SELECT d, u, app, st, sum(n) AS n, "
+              "coalesce(date_part('epoch', (SELECT now FROM c) - min(xs)), 0) AS mx "
+              "FROM g GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC, 1, 2, 3, 4 LIMIT %6) x)%7)")
+              .arg(counters, breakdown(QStringLiteral("d"), options.topN),
+                   breakdown(QStringLiteral("u"), options.topN),
+                   breakdown(QStringLiteral("app"), options.topN),
+                   breakdown(QStringLiteral("cl"), options.topN),
+                   QString::number(options.maxGroups), sessions);
 }
 
 Result<ActivitySample, DbError> parseActivityResult(const QByteArray &json,
@@ -208,30 +285,8 @@ Result<ActivitySample, DbError> parseActivityResult(const QByteArray &json,
         s.groups << rest;
     }
 
-    if (options.includeSessions) {
-        QList<SessionRow> rows;
-        for (const QJsonValue &v : o.value(QLatin1String("sessions")).toArray()) {
-            const QJsonObject r = v.toObject();
-            SessionRow row;
-            row.pid = r.value(QLatin1String("pid")).toInt();
-            row.user = r.value(QLatin1String("u")).toString();
-            row.database = r.value(QLatin1String("d")).toString();
-            row.application = r.value(QLatin1String("app")).toString();
-            row.client = r.value(QLatin1String("c")).toString();
-            row.state = r.value(QLatin1String("st")).toString();
-            row.waitEventType = r.value(QLatin1String("wt")).toString();
-            row.waitEvent = r.value(QLatin1String("we")).toString();
-            row.backendStart = fromEpoch(r.value(QLatin1String("bs")));
-            row.transactionStart = fromEpoch(r.value(QLatin1String("xs")));
-            row.queryStart = fromEpoch(r.value(QLatin1String("qs")));
-            row.stateChange = fromEpoch(r.value(QLatin1String("sc")));
-            row.query = r.value(QLatin1String("q")).toString();
-            for (const QJsonValue &pid : r.value(QLatin1String("bp")).toArray())
-                row.blockingPids << pid.toInt();
-            rows << row;
-        }
-        s.sessions = rows;
-    }
+    if (options.includeSessions)
+        s.sessions = parseSessions(o.value(QLatin1String("sessions")));
     return s;
 }
 
