@@ -88,6 +88,10 @@ ChartsPage::ChartsPage(MonitorSession *session, QWidget *parent)
         addPlaceholder(m_charts.at(1), tr("No pool of PoolScope's own in this session")), 0, 1);
     grid->addWidget(addPlaceholder(m_charts.at(2), tr("No pooler console configured")), 1, 0);
     grid->addWidget(m_charts.at(3), 1, 1);
+    grid->setColumnStretch(0, 1);
+    grid->setColumnStretch(1, 1);
+    grid->setRowStretch(0, 1);
+    grid->setRowStretch(1, 1);
     for (TimeSeriesChart *c : std::as_const(m_charts))
         addExportActions(c, exportMenu);
 
@@ -134,7 +138,7 @@ void ChartsPage::buildCharts()
                 QColor(0xc6, 0x28, 0x28)),
         stacked(series::OtherState, tr("other"), QColor(0x75, 0x75, 0x75)),
         stacked(series::Idle, tr("idle"), QColor(0x42, 0x85, 0xf4)),
-        line(series::Total, tr("total (min–max)"), QColor(0x21, 0x21, 0x21)),
+        line(series::Total, tr("total (min–max)"), QColor(0x45, 0x5a, 0x64)),
         line(series::Waiting, tr("waiting on a lock"), QColor(0xd5, 0x00, 0xf9)),
         limit(series::MaxConnections, tr("max_connections"), QColor(0xb0, 0x00, 0x20)),
         limit(series::UsableByOrdinaryRoles, tr("usable by ordinary roles"),

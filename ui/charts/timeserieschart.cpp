@@ -17,10 +17,21 @@ namespace {
 
 QPen seriesPen(const ChartSeriesSpec &spec)
 {
-    QPen pen(spec.color, spec.style == SeriesStyle::Limit ? 1.5 : 1.2);
+    // Width 1 on purpose: Qt's raster engine draws thin pens with its fast cosmetic stroker,
+    // while any other width goes through the generic stroker, which costs 100+ ms per replot on
+    // a 24 h min/max line (one vertical stroke per pixel column).
+    QPen pen(spec.color, 1);
     if (spec.style == SeriesStyle::Limit)
         pen.setStyle(Qt::DashLine);
     return pen;
+}
+
+QColor lightened(const QColor &c)
+{
+    const auto mix = [](int v) {
+        return v + (255 - v) * 55 / 100;
+    };
+    return QColor(mix(c.red()), mix(c.green()), mix(c.blue()));
 }
 
 QCPRange valueRange(double min, double max)
@@ -90,9 +101,11 @@ void TimeSeriesChart::buildGraphs()
         g->setName(s.label);
         g->setPen(seriesPen(s));
         if (s.style == SeriesStyle::StackedArea) {
-            QColor fill = s.color;
-            fill.setAlpha(110);
-            g->setBrush(fill);
+            // Opaque, unantialiased fills: the raster engine fills those spans with its fast
+            // solid path, 2-3x cheaper than blended antialiased polygons (bench_chart_replot);
+            // the antialiased outline drawn on top hides the jagged edge.
+            g->setBrush(lightened(s.color));
+            g->setAntialiasedFill(false);
             // The bottom layer fills down to 0; each next one only the band above its neighbour.
             g->setChannelFillGraph(stackBelow[s.rightAxis]);
             stackBelow[s.rightAxis] = g;
@@ -100,12 +113,20 @@ void TimeSeriesChart::buildGraphs()
         m_graphs.append(g);
     }
     m_plot->yAxis2->setVisible(anyRight);
-    m_plot->legend->setVisible(true);
+    // The legend goes below the axis rect, in rows: inside it would hide the newest data.
+    QCPLegend *legend = m_plot->legend;
+    legend->setVisible(true);
+    m_plot->axisRect()->insetLayout()->take(legend);
+    m_plot->axisRect()->insetLayout()->simplify();
+    m_plot->plotLayout()->addElement(2, 0, legend);
+    m_plot->plotLayout()->setRowStretchFactor(2, 0.001);
+    legend->setWrap(3);
+    legend->setFillOrder(QCPLegend::foColumnsFirst, true); // true: re-flow the existing items
+    legend->setBorderPen(Qt::NoPen);
+    legend->setMargins(QMargins(4, 0, 4, 2));
     QFont legendFont = font();
     legendFont.setPointSizeF(legendFont.pointSizeF() * 0.85);
-    m_plot->legend->setFont(legendFont);
-    m_plot->legend->setBrush(QColor(255, 255, 255, 200));
-    m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    legend->setFont(legendFont);
 }
 
 QCPGraph *TimeSeriesChart::graph(int seriesIndex) const
