@@ -344,6 +344,15 @@ private Q_SLOTS:
         QVERIFY2(page.exhaustionText().contains(QStringLiteral("about 7 min")),
                  qPrintable(page.exhaustionText()));
 
+        // A steep rise over only a few seconds (a pool filling up at start) is no trend yet.
+        MonitorSession fresh;
+        for (int i = 10; i >= 0; --i)
+            fresh.store().append(now - i * kSecond, { { series::Total, 50.0 - i } });
+        ChartsPage freshPage(&fresh);
+        showSized(freshPage);
+        Q_EMIT fresh.sampled(sample);
+        QVERIFY2(freshPage.exhaustionText().isEmpty(), qPrintable(freshPage.exhaustionText()));
+
         PoolerSample pooler;
         pooler.takenAt = QDateTime::fromMSecsSinceEpoch(now + kSecond, Qt::UTC);
         appendPooler(store, pooler);

@@ -100,7 +100,7 @@ ChartsPage::ChartsPage(MonitorSession *session, QWidget *parent)
     layout->addLayout(figures);
     layout->addLayout(grid, 1);
 
-    m_windowSelector->setCurrentIndex(2); // 15 min
+    m_windowSelector->setCurrentIndex(1); // 5 min: a newcomer sees the lines move at once
     connect(m_windowSelector, &QComboBox::currentIndexChanged, this, [this] {
         const qint64 window = m_windowSelector->currentData().toLongLong();
         for (TimeSeriesChart *c : std::as_const(m_charts))

@@ -48,6 +48,8 @@ std::optional<double> estimateSecondsToExhaustion(const TimeSeriesStore &store, 
         else
             points.append({ p.tMs, p.value });
     }
+    if (points.size() < 2 || points.last().first - points.first().first < kExhaustionMinimumSpanMs)
+        return std::nullopt;
     return secondsToExhaustion(points, usable);
 }
 

@@ -15,6 +15,9 @@ namespace poolscope::ui {
 // How far back the slope is fitted: long enough to ignore one noisy second, short enough to
 // follow a leak that started a few minutes ago.
 constexpr qint64 kExhaustionFitWindowMs = 5 * 60 * 1000;
+// A few seconds of rise (a pool filling up at start) is not a trend: no estimate before the fit
+// covers at least this much uninterrupted history.
+constexpr qint64 kExhaustionMinimumSpanMs = 60 * 1000;
 
 QString headroomText(const ActivitySample &sample); // "42 of 97 usable connections free"
 
