@@ -188,7 +188,7 @@ private Q_SLOTS:
         ChartsPage page(&session);
         showSized(page);
         TimeSeriesChart *chart = page.chart(ChartsPage::ChartId::Connections);
-        QCOMPARE(chart->shownToMs() - chart->shownFromMs(), 15 * kMinute);
+        QCOMPARE(chart->shownToMs() - chart->shownFromMs(), 5 * kMinute); // the default window
         page.windowSelector()->setCurrentIndex(3); // 1 h
         for (TimeSeriesChart *c : page.charts()) {
             QCOMPARE(c->shownToMs() - c->shownFromMs(), kHour);

@@ -100,12 +100,14 @@ ChartsPage::ChartsPage(MonitorSession *session, QWidget *parent)
     layout->addLayout(figures);
     layout->addLayout(grid, 1);
 
-    m_windowSelector->setCurrentIndex(1); // 5 min: a newcomer sees the lines move at once
-    connect(m_windowSelector, &QComboBox::currentIndexChanged, this, [this] {
+    auto applyWindow = [this] {
         const qint64 window = m_windowSelector->currentData().toLongLong();
         for (TimeSeriesChart *c : std::as_const(m_charts))
             c->setWindowMs(window);
-    });
+    };
+    connect(m_windowSelector, &QComboBox::currentIndexChanged, this, applyWindow);
+    m_windowSelector->setCurrentIndex(1); // 5 min: a newcomer sees the lines move at once
+    applyWindow();
     connect(m_liveButton, &QToolButton::toggled, this, &ChartsPage::setLive);
 
     connect(m_session, &MonitorSession::sampled, this, &ChartsPage::onSampled);
