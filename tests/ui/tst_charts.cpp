@@ -180,6 +180,20 @@ private Q_SLOTS:
                  qPrintable(chart.tracker()->text()));
     }
 
+    void followsTheDarkPalette()
+    {
+        TimeSeriesStore store;
+        TimeSeriesChart chart(store, stackSpec());
+        QPalette dark;
+        dark.setColor(QPalette::Base, QColor(30, 30, 30));
+        dark.setColor(QPalette::WindowText, QColor(230, 230, 230));
+        chart.setPalette(dark);
+        QCOMPARE(chart.plot()->xAxis->tickLabelColor(), QColor(230, 230, 230));
+        QCOMPARE(chart.plot()->legend->textColor(), QColor(230, 230, 230));
+        const QImage image = chart.plot()->toPixmap(400, 300).toImage();
+        QCOMPARE(image.pixelColor(2, 2), QColor(30, 30, 30)); // background, not white
+    }
+
     void windowSelectorChangesTheRange()
     {
         MonitorSession session;
@@ -189,7 +203,7 @@ private Q_SLOTS:
         showSized(page);
         TimeSeriesChart *chart = page.chart(ChartsPage::ChartId::Connections);
         QCOMPARE(chart->shownToMs() - chart->shownFromMs(), 5 * kMinute); // the default window
-        page.windowSelector()->setCurrentIndex(3); // 1 h
+        page.windowSelector()->setCurrentIndex(3);                        // 1 h
         for (TimeSeriesChart *c : page.charts()) {
             QCOMPARE(c->shownToMs() - c->shownFromMs(), kHour);
             QCOMPARE(c->plot()->xAxis->range().size(), 3600.0);

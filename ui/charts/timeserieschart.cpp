@@ -5,6 +5,7 @@
 #include "ui/charts/charttracker.h"
 
 #include <QDateTime>
+#include <QEvent>
 #include <QSaveFile>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
@@ -73,6 +74,7 @@ TimeSeriesChart::TimeSeriesChart(const TimeSeriesStore &store, const ChartSpec &
     m_plot->axisRect()->setRangeDragAxes(m_plot->xAxis, nullptr);
     m_plot->axisRect()->setRangeZoomAxes(m_plot->xAxis, nullptr);
     buildGraphs();
+    applyPalette();
     m_tracker = new ChartTracker(m_plot, m_spec);
 
     connect(m_plot->xAxis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this,
@@ -89,6 +91,40 @@ TimeSeriesChart::TimeSeriesChart(const TimeSeriesStore &store, const ChartSpec &
 }
 
 TimeSeriesChart::~TimeSeriesChart() = default;
+
+void TimeSeriesChart::changeEvent(QEvent *event)
+{
+    if (event->type() == QEvent::PaletteChange) {
+        applyPalette();
+        m_plot->replot(QCustomPlot::rpQueuedReplot);
+    }
+    QWidget::changeEvent(event);
+}
+
+void TimeSeriesChart::applyPalette()
+{
+    // QCustomPlot paints a white background with black axes whatever the system theme: take the
+    // colours from the palette so the charts follow light and dark themes. Series colours stay.
+    const QPalette p = palette();
+    const QColor text = p.color(QPalette::WindowText);
+    QColor grid = text;
+    grid.setAlpha(45);
+    m_plot->setBackground(p.brush(QPalette::Base));
+    for (QCPAxis *axis : { m_plot->xAxis, m_plot->yAxis, m_plot->yAxis2 }) {
+        axis->setBasePen(QPen(text));
+        axis->setTickPen(QPen(text));
+        axis->setSubTickPen(QPen(text));
+        axis->setTickLabelColor(text);
+        axis->setLabelColor(text);
+        axis->grid()->setPen(QPen(grid, 1, Qt::DotLine));
+    }
+    m_plot->legend->setBrush(p.brush(QPalette::Base));
+    m_plot->legend->setTextColor(text);
+    for (int i = 0; i < m_plot->plotLayout()->elementCount(); ++i) {
+        if (auto *title = qobject_cast<QCPTextElement *>(m_plot->plotLayout()->elementAt(i)))
+            title->setTextColor(text);
+    }
+}
 
 void TimeSeriesChart::buildGraphs()
 {

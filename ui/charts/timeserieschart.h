@@ -69,8 +69,12 @@ Q_SIGNALS:
     void liveChanged(bool live);
     void userRangeChanged(qint64 fromMs, qint64 toMs); // the user dragged or zoomed
 
+protected:
+    void changeEvent(QEvent *event) override;
+
 private:
     void buildGraphs();
+    void applyPalette(); // the widget palette (system light/dark) onto the plot's chrome
     void applyRange(qint64 fromMs, qint64 toMs);
     void onAxisRangeChanged(const QCPRange &range);
     void updateTickFormat();
