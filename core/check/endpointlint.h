@@ -4,8 +4,11 @@
 #include "core/pool/poolconfig.h"
 #include "core/util/result.h"
 
+#include <QJsonObject>
 #include <QList>
 #include <QString>
+
+#include <optional>
 
 namespace poolscope {
 
@@ -54,6 +57,9 @@ struct LintContext
     // Session features the application says it uses (SET/RESET, LISTEN/NOTIFY, PREPARE, advisory
     // locks, WITH HOLD cursors, temp tables, migrations / pg_dump).
     bool usesSessionFeatures = false;
+    // libpq version as PQlibVersion() reports it (150004 = 15.4); 0 = the linked libpq. Decides
+    // the SNI and sslrootcert advice.
+    int libpqVersion = 0;
 };
 
 struct LintResult
@@ -70,5 +76,11 @@ Result<LintResult, DbError> lintEndpoint(const QString &conninfo, const LintCont
 
 // Exposed for tests: the kind of a host/port pair.
 EndpointKind classifyEndpoint(const QString &host, int port);
+
+// True when a libpq of this version (PQlibVersion() form) sends SNI by default (14 and later).
+bool libpqSendsSni(int libpqVersion);
+
+// The JSON the `check` command prints (without "live"): {"endpoint": {...}, "findings": [...]}.
+QJsonObject lintResultToJson(const LintResult &result);
 
 } // namespace poolscope
