@@ -7,6 +7,9 @@
 #include <QString>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 
 class QThread;
@@ -41,6 +44,15 @@ struct LiveCheckReport
 // Runs DNS, TCP connect, TLS, authentication, server version, limits and the pooler-behaviour
 // probe against an endpoint, each timed, on its own thread. The GUI thread never waits: results
 // come as queued signals, one per step, then finished().
+//
+// Each step has its own deadline (stepTimeout); the TLS and auth phases of the libpq connect each
+// get one too. start() while a run is in flight cancels that run. After cancel() the cancelled
+// run emits nothing more (not even finished()); it stops at the next step boundary.
+//
+// Contradiction rule: for `local`/`direct` kinds (and any kind whose EndpointInfo::pooled is
+// false) a detected pooler contradicts the host name; for pooled kinds, no pooler observed does,
+// except for Supabase's session mode, which keeps one server connection per client and so cannot
+// be seen by behaviour. An inconclusive probe (poolerDetected unset) contradicts nothing.
 class LiveChecker : public QObject
 {
     Q_OBJECT
