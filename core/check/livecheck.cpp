@@ -16,9 +16,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -66,11 +65,8 @@ struct Address
 
 // getaddrinfo() blocks without a timeout of its own: run it on a detached thread and stop
 // waiting at the deadline (the thread then finishes on its own and frees its state).
-struct ResolveState
+struct Lookup
 {
-    std::mutex mutex;
-    std::condition_variable done;
-    bool finished = false;
     int status = 0;
     std::vector<Address> addresses;
 };
@@ -78,8 +74,10 @@ struct ResolveState
 Result<std::vector<Address>, DbError> resolve(const QString &host, int port,
                                               Clock::time_point deadline, qint64 timeoutMs)
 {
-    auto state = std::make_shared<ResolveState>();
-    std::thread([state, name = host.toUtf8(), service = QByteArray::number(port)] {
+    std::promise<Lookup> promise;
+    std::future<Lookup> future = promise.get_future();
+    std::thread([promise = std::move(promise), name = host.toUtf8(),
+                 service = QByteArray::number(port)]() mutable {
         addrinfo hints {};
         hints.ai_family = AF_UNSPEC;
         hints.ai_socktype = SOCK_STREAM;
@@ -99,24 +97,20 @@ Result<std::vector<Address>, DbError> resolve(const QString &host, int port,
         }
         if (list)
             ::freeaddrinfo(list);
-        const std::lock_guard lock(state->mutex);
-        state->status = status;
-        state->addresses = std::move(found);
-        state->finished = true;
-        state->done.notify_all();
+        promise.set_value({ status, std::move(found) });
     }).detach();
 
-    std::unique_lock lock(state->mutex);
-    if (!state->done.wait_until(lock, deadline, [&] { return state->finished; }))
+    if (future.wait_until(deadline) != std::future_status::ready)
         return makeError(ErrorKind::ConnectionTimeout,
                          QStringLiteral("DNS lookup of %1 did not finish within %2 ms")
                              .arg(host)
                              .arg(timeoutMs));
-    if (state->status != 0 || state->addresses.empty())
+    Lookup lookup = future.get();
+    if (lookup.status != 0 || lookup.addresses.empty())
         return makeError(ErrorKind::DnsFailure,
                          QStringLiteral("could not translate host name \"%1\": %2")
-                             .arg(host, QString::fromUtf8(::gai_strerror(state->status))));
-    return std::move(state->addresses);
+                             .arg(host, QString::fromUtf8(::gai_strerror(lookup.status))));
+    return std::move(lookup.addresses);
 }
 
 Result<bool, DbError> tcpConnect(const Address &address, Clock::time_point deadline,
@@ -472,17 +466,7 @@ LiveCheckReport LiveCheckRun::run()
     return m_report;
 }
 
-// The pooler probe, on the check's own connection A:
-//  1. A: SET statement_timeout to an unusual value (a session setting), then SELECT
-//     pg_backend_pid() in the next autocommit transaction.
-//  2. A second client connection B opens a transaction and keeps it open. A transaction pooler
-//     hands B a server connection - typically the one A just released (PgBouncer reuses the most
-//     recent) - so A's next transaction must run on another server connection.
-//  3. A: SELECT pg_backend_pid(), current_setting('statement_timeout').
-// Different pids, or the SET not seen, mean a pooler between client and server. Same pid and the
-// SET seen, over three rounds, mean none observed (a session-mode pooler or a plain proxy keeps
-// one server connection per client and is invisible this way). If step 3 waits past the
-// deadline while B holds its transaction, the pool has a single server connection: a pooler too.
+// The pooler probe; the method is described at LiveCheckReport::poolerEvidence.
 void LiveCheckRun::probePooler(ConnInfo info, PgConnPtr &conn)
 {
     const Clock::time_point t = Clock::now();

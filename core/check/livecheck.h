@@ -19,11 +19,11 @@ namespace poolscope {
 // One live check, timed. Shown as it completes.
 struct LiveCheckStep
 {
-    QString name;       // "dns", "tcp", "tls", "auth", "server_version", "limits", "pooler"
+    QString name; // "dns", "tcp", "tls", "auth", "server_version", "limits", "pooler"
     bool ok = false;
     bool skipped = false;
-    double ms = 0;      // how long the step took
-    QString detail;     // e.g. "127.0.0.1 (1 address)", "TLSv1.3 TLS_AES_256_GCM_SHA384", "15.20"
+    double ms = 0;  // how long the step took
+    QString detail; // e.g. "127.0.0.1 (1 address)", "TLSv1.3 TLS_AES_256_GCM_SHA384", "15.20"
     std::optional<DbError> error;
 };
 
@@ -36,6 +36,18 @@ struct LiveCheckReport
     // Pooler in the path, judged by behaviour: the backend pid changes between transactions of one
     // client connection, or a session SET is not seen by the next transaction.
     std::optional<bool> poolerDetected;
+    // The method, on the check's own client connection A, in up to three rounds:
+    //  1. A: SET statement_timeout to an unusual value (a session setting) and SELECT
+    //     pg_backend_pid() in the same transaction;
+    //  2. a second client connection B opens a transaction and keeps it open: a transaction pooler
+    //     hands B a server connection, usually the one A just released (PgBouncer reuses the most
+    //     recent), so A's next transaction must run on another one;
+    //  3. A: SELECT pg_backend_pid(), current_setting('statement_timeout') in the next transaction.
+    // A different pid, or the SET not seen, means a pooler; a step 3 that waits out the deadline
+    // while B holds its transaction means a pool of one server connection. Same pid and the SET
+    // seen in all rounds: no transaction pooler (unset when B could not connect). A session-mode
+    // pooler or a plain proxy keeps one server connection per client and is invisible this way;
+    // a BackendKeyData pid that differs from pg_backend_pid() is reported as a hint of a proxy.
     QString poolerEvidence;
     // True when the behaviour contradicts what the host name claims.
     bool contradictsHostName = false;
@@ -61,13 +73,15 @@ public:
     explicit LiveChecker(QObject *parent = nullptr);
     ~LiveChecker() override; // cancels and waits (bounded by the per-step deadlines)
 
-    void start(const QString &conninfo, const EndpointInfo &expected, std::chrono::milliseconds stepTimeout);
+    void start(const QString &conninfo, const EndpointInfo &expected,
+               std::chrono::milliseconds stepTimeout);
     void cancel();
 
     // Blocking form for the command line (runs on the caller's thread).
-    static LiveCheckReport runBlocking(const QString &conninfo, const EndpointInfo &expected,
-                                       std::chrono::milliseconds stepTimeout,
-                                       const std::function<void(const LiveCheckStep &)> &onStep = {});
+    static LiveCheckReport
+    runBlocking(const QString &conninfo, const EndpointInfo &expected,
+                std::chrono::milliseconds stepTimeout,
+                const std::function<void(const LiveCheckStep &)> &onStep = {});
 
 Q_SIGNALS:
     void stepFinished(const poolscope::LiveCheckStep &step);
