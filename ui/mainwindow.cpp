@@ -1,12 +1,15 @@
 #include "ui/mainwindow.h"
 
+#include "core/monitor/connectionprofiles.h"
 #include "core/monitor/monitorsession.h"
 #include "ui/alerts/alertbanner.h"
 #include "ui/alerts/alertsettingsdialog.h"
 #include "ui/appicon.h"
 #include "ui/charts/chartspage.h"
+#include "ui/check/endpointcheckpage.h"
 #include "ui/events/eventlogpage.h"
 #include "ui/sessions/sessionspage.h"
+#include "ui/sizing/sizingpage.h"
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -38,6 +41,13 @@ MainWindow::MainWindow(MonitorSession *session, QWidget *parent)
     m_pages->addTab(new ChartsPage(session, m_pages), tr("&Overview"));
     m_pages->addTab(new SessionsPage(session, m_pages), tr("&Sessions"));
     m_pages->addTab(new EventLogPage(&session->events(), m_pages), tr("&Event log"));
+    // The check page owns its QSettings-backed profiles (and the QSettings, as its child).
+    auto *profileSettings = new QSettings;
+    auto *checkPage = new EndpointCheckPage(
+        session, std::make_unique<ConnectionProfiles>(profileSettings), m_pages);
+    profileSettings->setParent(checkPage);
+    m_pages->addTab(checkPage, tr("Endpoint &check"));
+    m_pages->addTab(new SizingPage(session, m_pages), tr("Si&zing"));
     layout->addWidget(m_pages, 1);
     setCentralWidget(central);
 
