@@ -23,6 +23,7 @@ int runSandboxCommand(const QStringList &args);
 int runBenchCommand(const QStringList &args);
 int runExporterCommand(const QStringList &args);
 int runSampleCommand(const QStringList &args);
+int runCheckCommand(const QStringList &args);
 int runAdviseCommand(const QStringList &args);
 
 // The dashboard window (no subcommand): creates its own QApplication.

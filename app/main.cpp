@@ -37,6 +37,10 @@ const std::map<QString, Subcommand> &subcommands()
         { QStringLiteral("sample"),
           { "Sample pg_stat_activity once per interval: one JSON line (or CSV row) per tick",
             app::runSampleCommand } },
+        { QStringLiteral("check"),
+          { "Check a connection string: endpoint kind (Neon pooled/direct, ...), findings, live "
+            "checks",
+            app::runCheckCommand } },
         { QStringLiteral("advise"),
           { "Pool sizing: DATABASE_POOL_MIN_SIZE/MAX_SIZE for a connection limit and instance "
             "count",

@@ -17,6 +17,7 @@ POOLSCOPE_DEB_PACKAGES=(
     libbenchmark-dev
     xvfb xauth x11-apps imagemagick libgl1-mesa-dri fonts-dejavu-core
     clang-format
+    clang libclang-rt-14-dev # libFuzzer for tests/fuzz (libclang_rt.fuzzer-x86_64.a)
     prometheus
     desktop-file-utils appstream
 )
