@@ -118,30 +118,6 @@ QStringList optionParameters(const QString &options)
     return names;
 }
 
-// libpq's messages quote the token they could not decode, which may be the password: remove
-// every password-looking part of the raw input from the message.
-QString scrubParseMessage(const QString &message, const QString &input)
-{
-    QString out = redactSecrets(message);
-    QStringList candidates;
-    static const QRegularExpression userInfo(QStringLiteral(R"(^[a-z]+://[^:/@?]*:([^@/?]*)@)"),
-                                             QRegularExpression::CaseInsensitiveOption);
-    if (const auto m = userInfo.match(input); m.hasMatch())
-        candidates << m.captured(1);
-    static const QRegularExpression passwordValue(QStringLiteral(R"(password\s*=\s*'?([^&\s']*))"),
-                                                  QRegularExpression::CaseInsensitiveOption);
-    for (auto it = passwordValue.globalMatch(input); it.hasNext();)
-        candidates << it.next().captured(1);
-    for (const QString &c : std::as_const(candidates)) {
-        if (c.isEmpty())
-            continue;
-        out.replace(QLatin1Char('"') + c + QLatin1Char('"'), QStringLiteral("\"***\""));
-        if (c.size() >= 4)
-            out.replace(c, QStringLiteral("***"));
-    }
-    return out;
-}
-
 class Linter
 {
 public:
@@ -503,11 +479,8 @@ Result<LintResult, DbError> lintEndpoint(const QString &conninfo, const LintCont
                          QStringLiteral("invalid connection string: it is empty (expected "
                                         "key=value pairs or a postgresql:// URI)"));
     auto parsed = ConnInfo::parse(conninfo);
-    if (!parsed) {
-        DbError error = parsed.error();
-        error.message = scrubParseMessage(error.message, conninfo);
-        return error;
-    }
+    if (!parsed)
+        return parsed.error(); // libpq's message, already scrubbed of the password by ConnInfo
     const ConnInfo &info = parsed.value();
     const QString password = info.value(QStringLiteral("password"));
 

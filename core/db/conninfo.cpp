@@ -1,5 +1,9 @@
 #include "core/db/conninfo.h"
 
+#include "core/db/redaction.h"
+
+#include <QRegularExpression>
+
 #include <libpq-fe.h>
 
 #include <arpa/inet.h>
@@ -50,6 +54,30 @@ QString portProblem(const QString &ports)
 
 } // namespace
 
+// libpq's messages quote the token they could not decode, which may be the password: remove
+// every password-looking part of the raw input from the message.
+static QString scrubParseMessage(const QString &message, const QString &input)
+{
+    QString out = redactSecrets(message);
+    QStringList candidates;
+    static const QRegularExpression userInfo(QStringLiteral(R"(^[a-z]+://[^:/@?]*:([^@/?]*)@)"),
+                                             QRegularExpression::CaseInsensitiveOption);
+    if (const auto m = userInfo.match(input); m.hasMatch())
+        candidates << m.captured(1);
+    static const QRegularExpression passwordValue(QStringLiteral(R"(password\s*=\s*'?([^&\s']*))"),
+                                                  QRegularExpression::CaseInsensitiveOption);
+    for (auto it = passwordValue.globalMatch(input); it.hasNext();)
+        candidates << it.next().captured(1);
+    for (const QString &c : std::as_const(candidates)) {
+        if (c.isEmpty())
+            continue;
+        out.replace(QLatin1Char('"') + c + QLatin1Char('"'), QStringLiteral("\"***\""));
+        if (c.size() >= 4)
+            out.replace(c, QStringLiteral("***"));
+    }
+    return out;
+}
+
 Result<ConnInfo, DbError> ConnInfo::parse(const QString &text)
 {
     char *errmsg = nullptr;
@@ -61,8 +89,10 @@ Result<ConnInfo, DbError> ConnInfo::parse(const QString &text)
             ? QString::fromUtf8(errmsg).trimmed()
             : QStringLiteral("out of memory while parsing the connection string");
         PQfreemem(errmsg);
-        return makeError(ErrorKind::InvalidConfiguration,
-                         QStringLiteral("invalid connection string: %1").arg(message));
+        // libpq quotes the token it could not decode, which may be the password.
+        return makeError(
+            ErrorKind::InvalidConfiguration,
+            QStringLiteral("invalid connection string: %1").arg(scrubParseMessage(message, text)));
     }
     ConnInfo info;
     for (PQconninfoOption *o = options.get(); o->keyword; ++o) {

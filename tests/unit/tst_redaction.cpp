@@ -287,6 +287,10 @@ void tst_Redaction::connInfoMalformed_data()
                                      << QStringLiteral(R"(invalid connection option "colour")");
     QTest::newRow("unknown uri parameter") << QStringLiteral("postgresql://h/db?colour=blue")
                                            << QStringLiteral(R"(invalid URI query parameter)");
+    // libpq quotes the undecodable token - here the password - in its message.
+    QTest::newRow("bad percent escape in the password")
+        << QStringLiteral("postgresql://u:Hunter2secret%zz@host/db")
+        << QStringLiteral(R"(invalid percent-encoded token)");
 }
 
 void tst_Redaction::connInfoMalformed()
@@ -298,6 +302,8 @@ void tst_Redaction::connInfoMalformed()
     QCOMPARE(parsed.error().kind, ErrorKind::InvalidConfiguration);
     QVERIFY2(parsed.error().message.contains(libpqMessage), qPrintable(parsed.error().message));
     QVERIFY(!parsed.error().remedy.isEmpty());
+    QVERIFY2(!parsed.error().message.contains(QLatin1String("Hunter2secret")),
+             qPrintable(parsed.error().message));
 }
 
 void tst_Redaction::connInfoRandomBytes()
