@@ -3,6 +3,7 @@
 #include "ui/charts/chartcsv.h"
 #include "ui/charts/chartdata.h"
 #include "ui/charts/charttracker.h"
+#include "ui/charts/plotpalette.h"
 
 #include <QDateTime>
 #include <QEvent>
@@ -103,27 +104,7 @@ void TimeSeriesChart::changeEvent(QEvent *event)
 
 void TimeSeriesChart::applyPalette()
 {
-    // QCustomPlot paints a white background with black axes whatever the system theme: take the
-    // colours from the palette so the charts follow light and dark themes. Series colours stay.
-    const QPalette p = palette();
-    const QColor text = p.color(QPalette::WindowText);
-    QColor grid = text;
-    grid.setAlpha(45);
-    m_plot->setBackground(p.brush(QPalette::Base));
-    for (QCPAxis *axis : { m_plot->xAxis, m_plot->yAxis, m_plot->yAxis2 }) {
-        axis->setBasePen(QPen(text));
-        axis->setTickPen(QPen(text));
-        axis->setSubTickPen(QPen(text));
-        axis->setTickLabelColor(text);
-        axis->setLabelColor(text);
-        axis->grid()->setPen(QPen(grid, 1, Qt::DotLine));
-    }
-    m_plot->legend->setBrush(p.brush(QPalette::Base));
-    m_plot->legend->setTextColor(text);
-    for (int i = 0; i < m_plot->plotLayout()->elementCount(); ++i) {
-        if (auto *title = qobject_cast<QCPTextElement *>(m_plot->plotLayout()->elementAt(i)))
-            title->setTextColor(text);
-    }
+    applyPaletteToPlot(m_plot, palette());
 }
 
 void TimeSeriesChart::buildGraphs()

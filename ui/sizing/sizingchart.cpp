@@ -1,5 +1,7 @@
 #include "ui/sizing/sizingchart.h"
 
+#include "ui/charts/plotpalette.h"
+
 #include <QEvent>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
@@ -93,27 +95,7 @@ void SizingChart::changeEvent(QEvent *event)
 
 void SizingChart::applyPalette()
 {
-    // As TimeSeriesChart::applyPalette: background, axes, grid, legend and title follow the
-    // palette; series colours stay.
-    const QPalette p = palette();
-    const QColor text = p.color(QPalette::WindowText);
-    QColor grid = text;
-    grid.setAlpha(45);
-    m_plot->setBackground(p.brush(QPalette::Base));
-    for (QCPAxis *axis : { m_plot->xAxis, m_plot->yAxis }) {
-        axis->setBasePen(QPen(text));
-        axis->setTickPen(QPen(text));
-        axis->setSubTickPen(QPen(text));
-        axis->setTickLabelColor(text);
-        axis->setLabelColor(text);
-        axis->grid()->setPen(QPen(grid, 1, Qt::DotLine));
-    }
-    m_plot->legend->setBrush(p.brush(QPalette::Base));
-    m_plot->legend->setTextColor(text);
-    for (int i = 0; i < m_plot->plotLayout()->elementCount(); ++i) {
-        if (auto *title = qobject_cast<QCPTextElement *>(m_plot->plotLayout()->elementAt(i)))
-            title->setTextColor(text);
-    }
+    applyPaletteToPlot(m_plot, palette());
 }
 
 void SizingChart::setData(const Data &d)
