@@ -14,6 +14,7 @@
 #include <QJsonDocument>
 #include <QLineEdit>
 #include <QSettings>
+#include <QStatusBar>
 #include <QTimer>
 
 namespace poolscope::app {
@@ -197,6 +198,9 @@ int runDashboard(int argc, char *argv[])
 
     installTerminationHandler(); // SIGTERM/SIGINT quit the event loop; the session stops below
     window.show();
+    if (options.startSandbox)
+        window.statusBar()->showMessage(
+            QObject::tr("Starting the embedded sandbox (PostgreSQL 15 + PgBouncer)..."));
     // The first paint of the window, for the start-up benchmark: printed on stdout when asked
     // for with --report-first-paint (the benchmark times the process from its launch).
     FirstPaintReporter reporter(parser.isSet(reportPaint));

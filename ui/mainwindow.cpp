@@ -59,11 +59,13 @@ MainWindow::MainWindow(MonitorSession *session, QWidget *parent)
     statusBar()->addPermanentWidget(m_statusLast);
 
     connect(session, &MonitorSession::watching, this, [this](const QString &name) {
+        statusBar()->clearMessage();
         setWindowTitle(QStringLiteral("PoolScope - %1").arg(name));
         m_statusTarget->setText(tr("Watching %1").arg(name));
         m_statusHealth->setText(tr("connecting..."));
     });
     connect(session, &MonitorSession::sandboxFailed, this, [this](const QString &message) {
+        statusBar()->clearMessage();
         m_statusHealth->setText(tr("sandbox failed"));
         QMessageBox::warning(this, tr("Sandbox"),
                              tr("The embedded sandbox did not start:\n%1").arg(message));
