@@ -51,9 +51,16 @@ int runSandboxCommand(const QStringList &args)
         QStringLiteral("pool-size"),
         QStringLiteral("PgBouncer default_pool_size (default %1).").arg(options.poolSize),
         QStringLiteral("N"));
+    const QCommandLineOption latency(
+        QStringLiteral("latency-ms"),
+        QStringLiteral("Delay the data to and from both endpoints by N ms in each direction (0 to "
+                       "1000, default 0: none) through a TCP relay on 127.0.0.1; the URIs then "
+                       "point at the relays. The TCP handshake itself is not delayed."),
+        QStringLiteral("N"));
     parser.addOption(help);
     parser.addOption(maxConnections);
     parser.addOption(poolSize);
+    parser.addOption(latency);
 
     if (const auto stop = parseCommandLine(parser, args))
         return *stop;
@@ -64,7 +71,8 @@ int runSandboxCommand(const QStringList &args)
     }
     if (!parsePositive(parser, maxConnections, options.superuserReservedConnections + 2, 10000,
                        &options.maxConnections)
-        || !parsePositive(parser, poolSize, 1, 10000, &options.poolSize)) {
+        || !parsePositive(parser, poolSize, 1, 10000, &options.poolSize)
+        || !parsePositive(parser, latency, 0, 1000, &options.latencyMs)) {
         return ExitUsage;
     }
 

@@ -2,6 +2,7 @@
 
 #include "core/logging/logging.h"
 #include "core/sandbox/freeport.h"
+#include "core/sandbox/latencyrelay.h"
 #include "core/sandbox/pgclient_p.h"
 #include "core/sandbox/sandboxconfig.h"
 #include "core/sandbox/sandboxdirectory.h"
@@ -80,6 +81,7 @@ public:
     std::optional<QString> createRoles();
     std::optional<QString> startPgBouncer(const QDeadlineTimer &deadline);
     std::unique_ptr<ServerProcess> makePostgres() const;
+    std::optional<QString> startRelays();
 
     SandboxOptions m_options;
     std::optional<ServerUser> m_user;
@@ -90,6 +92,8 @@ public:
     std::unique_ptr<SandboxDirectory> m_directory;
     std::unique_ptr<ServerProcess> m_postgres;
     std::unique_ptr<ServerProcess> m_bouncer;
+    std::unique_ptr<LatencyRelay> m_postgresRelay; // latencyMs > 0 only
+    std::unique_ptr<LatencyRelay> m_bouncerRelay;
 };
 
 QString SandboxPrivate::binary(const QString &name) const
@@ -153,7 +157,8 @@ std::unique_ptr<ServerProcess> SandboxPrivate::makePostgres() const
         ServerProcess::Spec { QStringLiteral("postgres"),
                               binary(QStringLiteral("postgres")),
                               { QStringLiteral("-D"), m_directory->filePath(QStringLiteral("data")),
-                                QStringLiteral("-p"), QString::number(m_endpoints.postgresPort) },
+                                QStringLiteral("-p"),
+                                QString::number(m_endpoints.postgresPortBehindRelay) },
                               m_directory->path(),
                               m_directory->filePath(QStringLiteral("postgres.log")),
                               SIGINT, // fast shutdown
@@ -168,7 +173,7 @@ Result<bool, SandboxError> SandboxPrivate::startPostgres(const QDeadlineTimer &d
     if (!m_postgres->start(&error))
         return SandboxError { error };
     m_endpoints.postgresPid = m_postgres->pid();
-    switch (waitUntilReady(*m_postgres, m_endpoints.postgresPort, deadline)) {
+    switch (waitUntilReady(*m_postgres, m_endpoints.postgresPortBehindRelay, deadline)) {
     case Readiness::Ready:
         return true;
     case Readiness::AddressInUse:
@@ -193,6 +198,7 @@ std::optional<QString> SandboxPrivate::startPostgresOnFreePort(const QDeadlineTi
         if (ports.empty())
             return error;
         m_endpoints.postgresPort = ports.front();
+        m_endpoints.postgresPortBehindRelay = ports.front();
         auto started = startPostgres(deadline);
         if (started)
             return std::nullopt;
@@ -237,6 +243,7 @@ std::optional<QString> SandboxPrivate::startPgBouncer(const QDeadlineTimer &dead
         if (ports.empty())
             return error;
         m_endpoints.bouncerPort = ports.front();
+        m_endpoints.bouncerPortBehindRelay = ports.front();
         const QString ini = QStringLiteral("pgbouncer.ini");
         if (!m_directory->writeFile(ini,
                                     config::pgbouncerIni(m_directory->path(),
@@ -273,6 +280,26 @@ std::optional<QString> SandboxPrivate::startPgBouncer(const QDeadlineTimer &dead
     }
 }
 
+std::optional<QString> SandboxPrivate::startRelays()
+{
+    if (m_options.latencyMs <= 0)
+        return std::nullopt;
+    const std::chrono::milliseconds delay(m_options.latencyMs);
+    const QString loopback = QStringLiteral("127.0.0.1");
+    auto postgres = LatencyRelay::start(loopback, m_endpoints.postgresPortBehindRelay, delay);
+    if (!postgres)
+        return postgres.error();
+    auto bouncer = LatencyRelay::start(loopback, m_endpoints.bouncerPortBehindRelay, delay);
+    if (!bouncer)
+        return bouncer.error();
+    m_postgresRelay = std::move(postgres).value();
+    m_bouncerRelay = std::move(bouncer).value();
+    m_endpoints.postgresPort = m_postgresRelay->port();
+    m_endpoints.bouncerPort = m_bouncerRelay->port();
+    m_endpoints.latencyMs = m_options.latencyMs;
+    return std::nullopt;
+}
+
 Result<SandboxEndpoints, SandboxError> SandboxPrivate::start(const SandboxOptions &options)
 {
     if (m_running)
@@ -280,10 +307,12 @@ Result<SandboxEndpoints, SandboxError> SandboxPrivate::start(const SandboxOption
     if (options.superuserReservedConnections < 0
         || options.maxConnections <= options.superuserReservedConnections
         || options.maxConnections > 10000 || options.poolSize < 1
-        || options.maxClientConnections < 1 || options.startTimeout.count() <= 0) {
+        || options.maxClientConnections < 1 || options.startTimeout.count() <= 0
+        || options.latencyMs < 0 || options.latencyMs > 60000) {
         return SandboxError { QStringLiteral(
             "invalid sandbox options: need 0 <= superuser_reserved_connections < max_connections "
-            "<= 10000, a pool size >= 1, max_client_conn >= 1 and a positive start timeout") };
+            "<= 10000, a pool size >= 1, max_client_conn >= 1, a positive start timeout and a "
+            "latency from 0 to 60000 ms") };
     }
     auto log = logging::logger("sandbox");
     m_options = options;
@@ -330,11 +359,16 @@ Result<SandboxEndpoints, SandboxError> SandboxPrivate::start(const SandboxOption
     log->info("pgbouncer (pid {}) accepts connections on 127.0.0.1:{}: {} ms",
               m_endpoints.bouncerPid, m_endpoints.bouncerPort, step.restart());
 
+    if (auto failed = startRelays())
+        return fail(*failed);
+
     m_endpoints.passFile = m_directory->filePath(QStringLiteral("pgpass"));
-    if (!m_directory->writeFile(
-            QStringLiteral("pgpass"),
-            config::pgpass(m_endpoints.postgresPort, m_endpoints.bouncerPort, m_credentials), 0600,
-            SandboxDirectory::Owner::InvokingUser, &error)) {
+    QByteArray pgpass = config::pgpass(m_endpoints.postgresPortBehindRelay,
+                                       m_endpoints.bouncerPortBehindRelay, m_credentials);
+    if (m_postgresRelay) // the relays' ports too: pgpass matches host:port
+        pgpass += config::pgpass(m_endpoints.postgresPort, m_endpoints.bouncerPort, m_credentials);
+    if (!m_directory->writeFile(QStringLiteral("pgpass"), pgpass, 0600,
+                                SandboxDirectory::Owner::InvokingUser, &error)) {
         return fail(error);
     }
     m_endpoints.directUri = uri(kAppRole, m_endpoints.postgresPort, kAppDatabase);
@@ -356,6 +390,8 @@ void SandboxPrivate::stop()
     auto log = logging::logger("sandbox");
     QElapsedTimer timer;
     timer.start();
+    m_bouncerRelay.reset(); // stops the threads and closes every relayed socket
+    m_postgresRelay.reset();
     if (m_bouncer)
         m_bouncer->stop();
     if (m_postgres)
@@ -422,8 +458,8 @@ Result<bool, SandboxError> Sandbox::startPostgres()
         return started;
     }
     logging::logger("sandbox")->info("postgres (pid {}) restarted on port {}: {} ms",
-                                     d->m_endpoints.postgresPid, d->m_endpoints.postgresPort,
-                                     timer.elapsed());
+                                     d->m_endpoints.postgresPid,
+                                     d->m_endpoints.postgresPortBehindRelay, timer.elapsed());
     return true;
 }
 

@@ -18,6 +18,10 @@ struct SandboxOptions
     std::chrono::milliseconds startTimeout { 30000 }; // whole start(), and each startPostgres()
     QString postgresBinDirectory;                     // empty: /usr/lib/postgresql/15/bin
     QString pgbouncerProgram;                         // empty: /usr/sbin/pgbouncer
+    // > 0: a LatencyRelay (core/sandbox/latencyrelay.h) in front of PostgreSQL and one in front of
+    // PgBouncer delay the data by this many ms in each direction; every URI and postgresPort/
+    // bouncerPort then point at the relays. The TCP handshake itself is not delayed.
+    int latencyMs = 0;
 };
 
 // Everything a client needs to reach the sandbox. No field carries a password: they live only in
@@ -31,8 +35,11 @@ struct SandboxEndpoints
     QString passFile;         // pgpass file with every role's password
     QString appUser;          // "app"
     QString database;         // "app"
-    int postgresPort = 0;
+    int postgresPort = 0;     // where clients connect: the relay's port when latencyMs > 0
     int bouncerPort = 0;
+    int postgresPortBehindRelay = 0; // the servers' own ports (equal to the above without relay)
+    int bouncerPortBehindRelay = 0;
+    int latencyMs = 0; // the relays' delay each way; 0: no relay
     qint64 postgresPid = 0;
     qint64 bouncerPid = 0;
     QString directory; // the temp dir holding data, sockets, configs and logs
