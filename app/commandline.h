@@ -25,6 +25,7 @@ int runExporterCommand(const QStringList &args);
 int runSampleCommand(const QStringList &args);
 int runCheckCommand(const QStringList &args);
 int runAdviseCommand(const QStringList &args);
+int runColdStartCommand(const QStringList &args);
 
 // The dashboard window (no subcommand): creates its own QApplication.
 int runDashboard(int argc, char *argv[]);

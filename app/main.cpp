@@ -45,6 +45,9 @@ const std::map<QString, Subcommand> &subcommands()
           { "Pool sizing: DATABASE_POOL_MIN_SIZE/MAX_SIZE for a connection limit and instance "
             "count",
             app::runAdviseCommand } },
+        { QStringLiteral("coldstart"),
+          { "Cold-start test: first-connection latency by phase (DNS/TCP/TLS/auth/query), p50/p95",
+            app::runColdStartCommand } },
     };
     return table;
 }
