@@ -104,12 +104,17 @@ int runDashboard(int argc, char *argv[])
     const QCommandLineOption quitAfter(QStringLiteral("quit-after"),
                                        QStringLiteral("Quit after this long."),
                                        QStringLiteral("duration"));
+    const QCommandLineOption latency(
+        QStringLiteral("latency-ms"),
+        QStringLiteral("--demo: delay the sandbox's traffic by N ms each way, like a "
+                       "remote region (default 0)."),
+        QStringLiteral("N"), QStringLiteral("0"));
     QCommandLineOption reportPaint(
         QStringLiteral("report-first-paint"),
         QStringLiteral("Print 'first_paint' on stdout when the window is first painted."));
     reportPaint.setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOptions(
-        { demo, console, interval, maxConnections, screenshot, quitAfter, reportPaint });
+        { demo, console, interval, maxConnections, latency, screenshot, quitAfter, reportPaint });
     if (!parser.parse(QApplication::arguments())) {
         printError(QStringLiteral("poolscope: ") + parser.errorText());
         return ExitUsage;
@@ -138,6 +143,13 @@ int runDashboard(int argc, char *argv[])
         bool ok = false;
         options.startSandbox = true;
         options.demoWorkload = true;
+        options.sandboxOptions.latencyMs = parser.value(latency).toInt(&ok);
+        if (!ok || options.sandboxOptions.latencyMs < 0
+            || options.sandboxOptions.latencyMs > 1000) {
+            printError(
+                QStringLiteral("poolscope: --latency-ms takes a whole number from 0 to 1000"));
+            return ExitUsage;
+        }
         options.sandboxOptions.maxConnections = parser.value(maxConnections).toInt(&ok);
         if (!ok || options.sandboxOptions.maxConnections < 10) {
             printError(QStringLiteral("poolscope: --max-connections takes a whole number >= 10"));

@@ -86,7 +86,8 @@ bool wantsDashboard(int argc, char *argv[])
     static const QStringList windowOptions = {
         QStringLiteral("--demo"),       QStringLiteral("--pooler-console"),
         QStringLiteral("--interval"),   QStringLiteral("--max-connections"),
-        QStringLiteral("--screenshot"), QStringLiteral("--quit-after"),
+        QStringLiteral("--latency-ms"), QStringLiteral("--screenshot"),
+        QStringLiteral("--quit-after"),
     };
     for (const QString &option : windowOptions) {
         if (first == option || first.startsWith(option + QLatin1Char('=')))
