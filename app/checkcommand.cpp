@@ -15,16 +15,6 @@
 namespace poolscope::app {
 namespace {
 
-QJsonValue errorJson(const std::optional<DbError> &error)
-{
-    if (!error)
-        return QJsonValue::Null;
-    return QJsonObject { { QStringLiteral("kind"), errorKindName(error->kind) },
-                         { QStringLiteral("sqlstate"), error->sqlstate },
-                         { QStringLiteral("message"), error->message },
-                         { QStringLiteral("remedy"), error->remedy } };
-}
-
 QJsonObject liveJson(const LiveCheckReport &report)
 {
     QJsonArray steps;
@@ -34,7 +24,7 @@ QJsonObject liveJson(const LiveCheckReport &report)
                                    { QStringLiteral("skipped"), s.skipped },
                                    { QStringLiteral("ms"), s.ms },
                                    { QStringLiteral("detail"), s.detail },
-                                   { QStringLiteral("error"), errorJson(s.error) } });
+                                   { QStringLiteral("error"), errorToJson(s.error) } });
     return QJsonObject {
         { QStringLiteral("steps"), steps },
         { QStringLiteral("server_version"), report.serverVersion },

@@ -22,16 +22,6 @@ double rounded(double ms)
     return std::round(ms * 1000.0) / 1000.0;
 }
 
-QJsonValue errorJson(const std::optional<DbError> &error)
-{
-    if (!error)
-        return QJsonValue::Null;
-    return QJsonObject { { QStringLiteral("kind"), errorKindName(error->kind) },
-                         { QStringLiteral("sqlstate"), error->sqlstate },
-                         { QStringLiteral("message"), error->message },
-                         { QStringLiteral("remedy"), error->remedy } };
-}
-
 QJsonObject trialJson(const ColdStartTrial &t)
 {
     return QJsonObject {
@@ -46,7 +36,7 @@ QJsonObject trialJson(const ColdStartTrial &t)
         { QStringLiteral("address"), t.address },
         { QStringLiteral("failed_phase"),
           t.ok() ? QJsonValue(QJsonValue::Null) : QJsonValue(t.failedPhase) },
-        { QStringLiteral("error"), errorJson(t.error) },
+        { QStringLiteral("error"), errorToJson(t.error) },
     };
 }
 
@@ -70,7 +60,7 @@ QJsonObject reportJson(const ColdStartReport &r, const ColdStartOptions &options
         { QStringLiteral("verdict"), r.verdict },
         { QStringLiteral("reason"), r.reason },
         { QStringLiteral("cancelled"), r.cancelled },
-        { QStringLiteral("error"), errorJson(r.error) },
+        { QStringLiteral("error"), errorToJson(r.error) },
     };
     if (options.idleBefore.count() > 0)
         out.insert(QStringLiteral("after_idle"),
@@ -78,7 +68,7 @@ QJsonObject reportJson(const ColdStartReport &r, const ColdStartOptions &options
                                  { QStringLiteral("query_ms"),
                                    r.afterIdleMs ? QJsonValue(rounded(*r.afterIdleMs))
                                                  : QJsonValue(QJsonValue::Null) },
-                                 { QStringLiteral("error"), errorJson(r.afterIdleError) } });
+                                 { QStringLiteral("error"), errorToJson(r.afterIdleError) } });
     return out;
 }
 

@@ -2,6 +2,8 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QJsonObject>
+#include <QJsonValue>
 #include <QRegularExpression>
 #include <QSocketNotifier>
 
@@ -87,6 +89,16 @@ std::optional<int> parseCommandLine(QCommandLineParser &parser, const QStringLis
         return ExitOk;
     }
     return std::nullopt;
+}
+
+QJsonValue errorToJson(const std::optional<DbError> &error)
+{
+    if (!error)
+        return QJsonValue::Null;
+    return QJsonObject { { QStringLiteral("kind"), errorKindName(error->kind) },
+                         { QStringLiteral("sqlstate"), error->sqlstate },
+                         { QStringLiteral("message"), error->message },
+                         { QStringLiteral("remedy"), error->remedy } };
 }
 
 void printLine(const QString &line)

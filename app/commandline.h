@@ -1,8 +1,11 @@
 #pragma once
 
+#include "core/db/dberror.h"
+
 #include <QStringList>
 
 class QCommandLineParser;
+class QJsonValue;
 
 #include <atomic>
 #include <chrono>
@@ -45,6 +48,10 @@ std::optional<std::chrono::milliseconds> parseDuration(const QString &text);
 // code when the command must stop here - a usage error (message on stderr, 2) or --help (the help
 // text, 0) - and nullopt to go on. The parser must have its help option added.
 std::optional<int> parseCommandLine(QCommandLineParser &parser, const QStringList &args);
+
+// A typed error as every command's JSON shows it: {kind, sqlstate, message, remedy}; null when
+// there is none.
+QJsonValue errorToJson(const std::optional<DbError> &error);
 
 // Writes a line to stdout and flushes, for output that scripts read while the command runs.
 void printLine(const QString &line);

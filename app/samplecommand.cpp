@@ -71,11 +71,7 @@ QJsonObject gapToJson(const DbError &e)
     return QJsonObject {
         { QStringLiteral("ts"), timestamp(QDateTime::currentDateTimeUtc()) },
         { QStringLiteral("gap"), true },
-        { QStringLiteral("error"),
-          QJsonObject { { QStringLiteral("kind"), errorKindName(e.kind) },
-                        { QStringLiteral("sqlstate"), e.sqlstate },
-                        { QStringLiteral("message"), e.message },
-                        { QStringLiteral("remedy"), e.remedy } } },
+        { QStringLiteral("error"), errorToJson(e) },
     };
 }
 
