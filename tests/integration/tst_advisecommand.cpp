@@ -1,34 +1,25 @@
 // `poolscope advise` as scripts use it: the JSON keys and their types, null when nothing fits,
 // exit 2 on invalid input. No database needed: the advisor is arithmetic over compiled-in limits.
+#include "tests/support/testprocess.h"
+
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QtTest>
 
+using namespace poolscope::testing;
+
 namespace {
 
-struct Run
+ProcessRun advise(const QStringList &args)
 {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-Run advise(const QStringList &args)
-{
-    QProcess p;
-    p.start(QStringLiteral(POOLSCOPE_EXECUTABLE), QStringList { QStringLiteral("advise") } + args);
-    if (!p.waitForFinished(30000)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return { p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-             p.readAllStandardError() };
+    return runProgram(QStringLiteral(POOLSCOPE_EXECUTABLE),
+                      QStringList { QStringLiteral("advise") } + args, 30000);
 }
 
 QJsonObject adviseJson(const QStringList &args, int expectedExit)
 {
-    const Run run = advise(args + QStringList { QStringLiteral("--json") });
+    const ProcessRun run = advise(args + QStringList { QStringLiteral("--json") });
     if (run.exitCode != expectedExit)
         qWarning("exit %d, stderr: %s", run.exitCode, run.err.constData());
     QJsonParseError error;
@@ -101,15 +92,16 @@ private Q_SLOTS:
 
     void textOutputHasEnvLines()
     {
-        const Run run = advise({ QStringLiteral("--neon-cu"), QStringLiteral("0.5"),
-                                 QStringLiteral("--instances"), QStringLiteral("5"),
-                                 QStringLiteral("--scale-to-zero") });
+        const ProcessRun run = advise({ QStringLiteral("--neon-cu"), QStringLiteral("0.5"),
+                                        QStringLiteral("--instances"), QStringLiteral("5"),
+                                        QStringLiteral("--scale-to-zero") });
         QCOMPARE(run.exitCode, 0);
         QVERIFY(run.out.contains("DATABASE_POOL_MIN_SIZE=0"));
         QVERIFY(run.out.contains("DATABASE_POOL_MAX_SIZE="));
-        const Run guide = advise({ QStringLiteral("--preset"), QStringLiteral("guide-free") });
+        const ProcessRun guide =
+            advise({ QStringLiteral("--preset"), QStringLiteral("guide-free") });
         QVERIFY(guide.out.contains("the guide's numbers"));
-        const Run list = advise({ QStringLiteral("--list-presets") });
+        const ProcessRun list = advise({ QStringLiteral("--list-presets") });
         QCOMPARE(list.exitCode, 0);
         QVERIFY(list.out.contains("guide-launch"));
         QVERIFY(list.out.contains("neon-1cu"));
@@ -145,7 +137,7 @@ private Q_SLOTS:
     void invalidInputExitsWithTwo()
     {
         QFETCH(QStringList, args);
-        const Run run = advise(args);
+        const ProcessRun run = advise(args);
         QCOMPARE(run.exitCode, 2);
         QVERIFY(run.err.startsWith("poolscope advise: "));
         QVERIFY(run.out.isEmpty());

@@ -1,32 +1,23 @@
 // `poolscope check --offline --json` as scripts use it: the JSON keys, exit codes 0/1/2, and no
 // password in anything it prints. Offline: no server needed.
+#include "tests/support/testprocess.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QtTest>
 
+using namespace poolscope::testing;
+
 namespace {
 
 const QByteArray kSecret = "s3cr3t-Pa55word";
 
-struct Run
+ProcessRun runCheck(const QStringList &extra)
 {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-Run runCheck(const QStringList &extra)
-{
-    QProcess p;
-    p.start(QStringLiteral(POOLSCOPE_EXECUTABLE), QStringList { QStringLiteral("check") } + extra);
-    if (!p.waitForFinished(30000)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return { p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-             p.readAllStandardError() };
+    return runProgram(QStringLiteral(POOLSCOPE_EXECUTABLE),
+                      QStringList { QStringLiteral("check") } + extra, 30000);
 }
 
 } // namespace
@@ -84,7 +75,7 @@ private Q_SLOTS:
         QFETCH(QStringList, flags);
         QFETCH(int, exitCode);
         QFETCH(QString, kind);
-        const Run r =
+        const ProcessRun r =
             runCheck(QStringList { conninfo, QStringLiteral("--offline"), QStringLiteral("--json") }
                      + flags);
         QVERIFY2(r.exitCode == exitCode,
@@ -120,8 +111,9 @@ private Q_SLOTS:
 
     void textOutputSaysWhichNeonHostIsWhich()
     {
-        const Run r = runCheck({ QStringLiteral("host=ep-x-123456-pooler.us-east-2.aws.neon.tech"),
-                                 QStringLiteral("--offline") });
+        const ProcessRun r =
+            runCheck({ QStringLiteral("host=ep-x-123456-pooler.us-east-2.aws.neon.tech"),
+                       QStringLiteral("--offline") });
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains("neon-pooled"), r.out.constData());
         QVERIFY2(r.out.contains("POOLED"), r.out.constData());

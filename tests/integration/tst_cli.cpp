@@ -1,5 +1,6 @@
 // The poolscope command line as scripts use it: exit codes, and the JSON keys of `bench`.
 #include "tests/support/sandboxfixture.h"
+#include "tests/support/testprocess.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -10,23 +11,9 @@ using namespace poolscope::testing;
 
 namespace {
 
-struct Run
+ProcessRun runPoolscope(const QStringList &args, int timeoutMs = 60000)
 {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-Run runPoolscope(const QStringList &args, int timeoutMs = 60000)
-{
-    QProcess p;
-    p.start(QStringLiteral(POOLSCOPE_EXECUTABLE), args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return { p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-             p.readAllStandardError() };
+    return runProgram(QStringLiteral(POOLSCOPE_EXECUTABLE), args, timeoutMs);
 }
 
 } // namespace
@@ -43,11 +30,11 @@ private Q_SLOTS:
 
     void helpAndVersion()
     {
-        const Run help = runPoolscope({ QStringLiteral("--help") });
+        const ProcessRun help = runPoolscope({ QStringLiteral("--help") });
         QCOMPARE(help.exitCode, 0);
         QVERIFY(help.out.contains("sandbox"));
         QVERIFY(help.out.contains("bench"));
-        const Run version = runPoolscope({ QStringLiteral("--version") });
+        const ProcessRun version = runPoolscope({ QStringLiteral("--version") });
         QCOMPARE(version.exitCode, 0);
         QVERIFY(version.out.startsWith("poolscope "));
         QVERIFY(version.out.contains("QCustomPlot"));
@@ -76,14 +63,14 @@ private Q_SLOTS:
     void usageErrorsExitWithTwo()
     {
         QFETCH(QStringList, args);
-        const Run r = runPoolscope(args);
+        const ProcessRun r = runPoolscope(args);
         QCOMPARE(r.exitCode, 2);
         QVERIFY(!r.err.trimmed().isEmpty()); // says what is wrong
     }
 
     void benchRefusesRemoteHostsUnlessAllowed()
     {
-        const Run r = runPoolscope(
+        const ProcessRun r = runPoolscope(
             { QStringLiteral("bench"), QStringLiteral("postgresql://app@db.example.com/app") });
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains("--allow-remote"), r.err.constData());
@@ -91,7 +78,7 @@ private Q_SLOTS:
 
     void benchJsonHasTheDocumentedKeys()
     {
-        const Run r = runPoolscope(
+        const ProcessRun r = runPoolscope(
             { QStringLiteral("bench"), m_sandbox.directUri(), QStringLiteral("--workers"),
               QStringLiteral("4"), QStringLiteral("--connections"), QStringLiteral("2"),
               QStringLiteral("--duration"), QStringLiteral("1"), QStringLiteral("--json") });
@@ -120,11 +107,11 @@ private Q_SLOTS:
 
     void benchThroughThePooler()
     {
-        const Run r = runPoolscope({ QStringLiteral("bench"), m_sandbox.pooledUri(),
-                                     QStringLiteral("--pooled"), QStringLiteral("--workers"),
-                                     QStringLiteral("4"), QStringLiteral("--connections"),
-                                     QStringLiteral("2"), QStringLiteral("--duration"),
-                                     QStringLiteral("1"), QStringLiteral("--json") });
+        const ProcessRun r = runPoolscope({ QStringLiteral("bench"), m_sandbox.pooledUri(),
+                                            QStringLiteral("--pooled"), QStringLiteral("--workers"),
+                                            QStringLiteral("4"), QStringLiteral("--connections"),
+                                            QStringLiteral("2"), QStringLiteral("--duration"),
+                                            QStringLiteral("1"), QStringLiteral("--json") });
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QCOMPARE(QJsonDocument::fromJson(r.out).object().value(QStringLiteral("errors")).toInt(-1),
                  0);
@@ -132,9 +119,9 @@ private Q_SLOTS:
 
     void sampleJsonLinesHaveTheDocumentedKeys()
     {
-        const Run r = runPoolscope({ QStringLiteral("sample"), m_sandbox.directUri(),
-                                     QStringLiteral("--interval"), QStringLiteral("250ms"),
-                                     QStringLiteral("--count"), QStringLiteral("3") });
+        const ProcessRun r = runPoolscope({ QStringLiteral("sample"), m_sandbox.directUri(),
+                                            QStringLiteral("--interval"), QStringLiteral("250ms"),
+                                            QStringLiteral("--count"), QStringLiteral("3") });
         QVERIFY2(r.exitCode == 0, r.err.constData());
         const QList<QByteArray> lines = r.out.trimmed().split('\n');
         QCOMPARE(lines.size(), 3);
@@ -161,10 +148,10 @@ private Q_SLOTS:
 
     void sampleCsvHasAHeaderAndTheScalarFields()
     {
-        const Run r = runPoolscope({ QStringLiteral("sample"), m_sandbox.directUri(),
-                                     QStringLiteral("--interval"), QStringLiteral("250ms"),
-                                     QStringLiteral("--duration"), QStringLiteral("1s"),
-                                     QStringLiteral("--format"), QStringLiteral("csv") });
+        const ProcessRun r = runPoolscope({ QStringLiteral("sample"), m_sandbox.directUri(),
+                                            QStringLiteral("--interval"), QStringLiteral("250ms"),
+                                            QStringLiteral("--duration"), QStringLiteral("1s"),
+                                            QStringLiteral("--format"), QStringLiteral("csv") });
         QVERIFY2(r.exitCode == 0, r.err.constData());
         const QList<QByteArray> lines = r.out.trimmed().split('\n');
         QVERIFY2(lines.size() >= 3, r.out.constData()); // header + a few ticks in one second
@@ -194,7 +181,7 @@ private Q_SLOTS:
     void sampleUsageErrors()
     {
         QFETCH(QStringList, extra);
-        const Run r =
+        const ProcessRun r =
             runPoolscope(QStringList { QStringLiteral("sample"), m_sandbox.directUri() } + extra);
         QCOMPARE(r.exitCode, 2);
         QVERIFY(!r.err.trimmed().isEmpty());
@@ -202,10 +189,10 @@ private Q_SLOTS:
 
     void sampleOfAnUnreachableServerPrintsTypedGapRecords()
     {
-        const Run r = runPoolscope({ QStringLiteral("sample"),
-                                     QStringLiteral("postgresql://app@127.0.0.1:1/app"),
-                                     QStringLiteral("--interval"), QStringLiteral("250ms"),
-                                     QStringLiteral("--count"), QStringLiteral("2") });
+        const ProcessRun r = runPoolscope({ QStringLiteral("sample"),
+                                            QStringLiteral("postgresql://app@127.0.0.1:1/app"),
+                                            QStringLiteral("--interval"), QStringLiteral("250ms"),
+                                            QStringLiteral("--count"), QStringLiteral("2") });
         QCOMPARE(r.exitCode, 1); // no successful tick at all
         const QList<QByteArray> lines = r.out.trimmed().split('\n');
         QCOMPARE(lines.size(), 2);
@@ -224,9 +211,9 @@ private Q_SLOTS:
     void benchReportsAnUnreachableServerWithItsRemedy()
     {
         // A closed port on loopback: refused at once, typed, with a remedy, exit 1.
-        const Run r = runPoolscope({ QStringLiteral("bench"),
-                                     QStringLiteral("postgresql://app@127.0.0.1:1/app"),
-                                     QStringLiteral("--duration"), QStringLiteral("1") });
+        const ProcessRun r = runPoolscope({ QStringLiteral("bench"),
+                                            QStringLiteral("postgresql://app@127.0.0.1:1/app"),
+                                            QStringLiteral("--duration"), QStringLiteral("1") });
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("connection_refused"), r.err.constData());
         QVERIFY(r.err.contains("remedy"));

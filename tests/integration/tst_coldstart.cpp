@@ -5,6 +5,7 @@
 #include "core/coldstart/coldstartprobe.h"
 #include "core/sandbox/freeport.h"
 #include "tests/support/sandboxfixture.h"
+#include "tests/support/testprocess.h"
 
 #include <QElapsedTimer>
 #include <QJsonArray>
@@ -23,49 +24,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Run
+ProcessRun runPoolscope(const QStringList &args, int timeoutMs = 60000)
 {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-Run runPoolscope(const QStringList &args, int timeoutMs = 60000)
-{
-    QProcess p;
-    p.start(QStringLiteral(POOLSCOPE_EXECUTABLE), args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return { p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-             p.readAllStandardError() };
+    return runProgram(QStringLiteral(POOLSCOPE_EXECUTABLE), args, timeoutMs);
 }
-
-// A loopback listener that completes the TCP handshake (in the kernel's backlog) and never says
-// a word.
-class SilentListener
-{
-public:
-    SilentListener()
-    {
-        m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr {};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof addr;
-        if (::bind(m_fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0
-            && ::listen(m_fd, 16) == 0
-            && ::getsockname(m_fd, reinterpret_cast<sockaddr *>(&addr), &length) == 0)
-            m_port = ntohs(addr.sin_port);
-    }
-    ~SilentListener() { ::close(m_fd); }
-    int port() const { return m_port; }
-
-private:
-    int m_fd = -1;
-    int m_port = 0;
-};
 
 QString describe(const ColdStartReport &r)
 {
@@ -254,7 +216,7 @@ private Q_SLOTS:
 
     void commandPrintsTheJsonKeys()
     {
-        const Run run = runPoolscope(
+        const ProcessRun run = runPoolscope(
             { QStringLiteral("coldstart"), m_sandbox.pooledUri(), QStringLiteral("--trials"),
               QStringLiteral("3"), QStringLiteral("--warm-queries"), QStringLiteral("2"),
               QStringLiteral("--idle-before"), QStringLiteral("0.2"), QStringLiteral("--json") });
@@ -289,7 +251,7 @@ private Q_SLOTS:
     void commandExitCodes()
     {
         // A refused trial: 1, with the typed error in the JSON.
-        const Run refused =
+        const ProcessRun refused =
             runPoolscope({ QStringLiteral("coldstart"),
                            QStringLiteral("host=127.0.0.1 port=%1 user=app").arg(freePort()),
                            QStringLiteral("--json") });
@@ -311,7 +273,7 @@ private Q_SLOTS:
             { QStringLiteral("coldstart"), QStringLiteral("postgresql://a@127.0.0.1:x/app") },
         };
         for (const QStringList &args : usage) {
-            const Run r = runPoolscope(args);
+            const ProcessRun r = runPoolscope(args);
             QVERIFY2(r.exitCode == 2, qPrintable(args.join(QLatin1Char(' '))));
             QVERIFY(r.out.isEmpty());
         }
@@ -322,14 +284,14 @@ private Q_SLOTS:
         // .invalid never resolves: were anything sent, this would fail as DNS (exit 1), not 2.
         QElapsedTimer timer;
         timer.start();
-        const Run r = runPoolscope({ QStringLiteral("coldstart"),
-                                     QStringLiteral("host=db.example.invalid dbname=app"),
-                                     QStringLiteral("--json") });
+        const ProcessRun r = runPoolscope({ QStringLiteral("coldstart"),
+                                            QStringLiteral("host=db.example.invalid dbname=app"),
+                                            QStringLiteral("--json") });
         QCOMPARE(r.exitCode, 2);
         QVERIFY(r.out.isEmpty());
         QVERIFY(r.err.contains("--allow-remote"));
         QVERIFY(timer.elapsed() < 5000);
-        const Run allowed = runPoolscope(
+        const ProcessRun allowed = runPoolscope(
             { QStringLiteral("coldstart"), QStringLiteral("host=db.example.invalid dbname=app"),
               QStringLiteral("--allow-remote"), QStringLiteral("--timeout"), QStringLiteral("3s"),
               QStringLiteral("--json") });

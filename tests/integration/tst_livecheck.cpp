@@ -5,6 +5,7 @@
 #include "core/check/livecheck.h"
 #include "core/sandbox/freeport.h"
 #include "tests/support/sandboxfixture.h"
+#include "tests/support/testprocess.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -75,31 +76,6 @@ EndpointInfo endpoint(int port, EndpointKind kind, bool pooled)
     info.pooled = pooled;
     return info;
 }
-
-// A loopback listener that completes the TCP handshake (in the kernel's backlog) and never says
-// a word.
-class SilentListener
-{
-public:
-    SilentListener()
-    {
-        m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr {};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof addr;
-        if (::bind(m_fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0
-            && ::listen(m_fd, 16) == 0
-            && ::getsockname(m_fd, reinterpret_cast<sockaddr *>(&addr), &length) == 0)
-            m_port = ntohs(addr.sin_port);
-    }
-    ~SilentListener() { ::close(m_fd); }
-    int port() const { return m_port; }
-
-private:
-    int m_fd = -1;
-    int m_port = 0;
-};
 
 } // namespace
 
