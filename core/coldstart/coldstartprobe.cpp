@@ -5,6 +5,7 @@
 #include "core/check/netprobe_p.h"
 #include "core/db/connection_p.h"
 #include "core/db/conninfo.h"
+#include "core/pool/connectionpool.h"
 
 #include <poll.h>
 
@@ -265,11 +266,23 @@ void judge(ColdStartReport &report)
     else if (report.afterIdleMs && *report.afterIdleMs > ColdStartGuideWarmQueryMs)
         warnings << QStringLiteral("the query after the idle period took %1 ms (above 500 ms)")
                         .arg(ms(*report.afterIdleMs));
+    if (report.poolAfterIdleError)
+        warnings << QStringLiteral("the pool checkout after the idle period failed (%1)")
+                        .arg(report.poolAfterIdleError->summary());
+    else if (report.poolCheckoutAfterIdleMs && report.poolQueryAfterIdleMs
+             && *report.poolCheckoutAfterIdleMs + *report.poolQueryAfterIdleMs
+                 > ColdStartGuideWarmQueryMs)
+        warnings << QStringLiteral("the pool checkout and query after the idle period took %1 ms "
+                                   "(above 500 ms)")
+                        .arg(ms(*report.poolCheckoutAfterIdleMs + *report.poolQueryAfterIdleMs));
     QString note;
     if (report.p95TotalMs > ColdStartNeonActivationMs
         && report.p95TotalMs <= ColdStartGuideFirstConnectMs)
         note = QStringLiteral("; within the guide's 2-5 s, though Neon now documents a few "
                               "hundred ms");
+    if (report.poolReconnected && !report.poolAfterIdleError)
+        note += QStringLiteral("; the pool replaced its idle connection, which had died, at "
+                               "checkout");
     if (report.cancelled)
         note += QStringLiteral("; cancelled after %1 trial(s)").arg(report.trials.size());
     if (!warnings.isEmpty()) {
@@ -288,7 +301,92 @@ void judge(ColdStartReport &report)
                              note);
 }
 
+// A real pool with one connection, checked out and returned once before the idle period so
+// that the connection sits idle in it; after the period, checkout and a query are timed the way
+// an application's first request after a quiet spell would see them.
+class IdlePoolCheck
+{
+public:
+    explicit IdlePoolCheck(const ColdStartOptions &options)
+        : m_timeout(options.timeout)
+    {
+        PoolConfig config;
+        config.conninfo = options.conninfo;
+        config.applicationName = QStringLiteral("poolscope-coldstart-pool");
+        config.minSize = 1;
+        config.maxSize = 1;
+        config.acquireTimeout = options.timeout;
+        config.connectTimeout = options.timeout;
+        config.validationTimeout = options.timeout;
+        // Nothing but a dead connection may replace the idle one: no lifetime or idle expiry
+        // within the wait, no leak report.
+        config.maxLifetime = options.idleBefore + std::chrono::hours(1);
+        config.lifetimeJitter = 0;
+        config.maxIdle = options.idleBefore + std::chrono::hours(1);
+        config.leakThreshold = std::chrono::milliseconds(0);
+        // No SET and no startup option: works on a direct endpoint and through a pooler alike.
+        config.statementTimeoutMode = StatementTimeoutMode::Off;
+        auto pool = ConnectionPool::create(config);
+        if (!pool) {
+            error = pool.error();
+            return;
+        }
+        m_pool = std::move(pool).value();
+        auto lease = m_pool->acquire(QStringLiteral("coldstart before idle"));
+        if (!lease) {
+            error = lease.error();
+            m_pool.reset();
+            return;
+        }
+        if (auto r = lease.value()->exec(QStringLiteral("SELECT 1"), m_timeout); !r) {
+            error = r.error();
+            m_pool.reset();
+            return;
+        }
+        lease.value().release();
+        m_before = m_pool->stats();
+    }
+
+    std::optional<DbError> error; // the pool could not be opened or used before the wait
+
+    void checkoutAfterIdle(ColdStartReport &report)
+    {
+        if (!m_pool) {
+            report.poolAfterIdleError = error;
+            return;
+        }
+        const Clock::time_point t = Clock::now();
+        auto lease = m_pool->acquire(QStringLiteral("coldstart after idle"));
+        const Clock::time_point acquired = Clock::now();
+        if (lease) {
+            report.poolCheckoutAfterIdleMs = msBetween(t, acquired);
+            if (auto r = lease.value()->exec(QStringLiteral("SELECT 1"), m_timeout); !r)
+                report.poolAfterIdleError = r.error();
+            else
+                report.poolQueryAfterIdleMs = msBetween(acquired, Clock::now());
+        } else {
+            report.poolAfterIdleError = lease.error();
+        }
+        // The idle connection was replaced when the pool had to open another one after it.
+        report.poolReconnected = m_pool->stats().connectsOk > m_before.connectsOk;
+    }
+
+private:
+    std::chrono::milliseconds m_timeout;
+    std::unique_ptr<ConnectionPool> m_pool;
+    PoolStats m_before;
+};
+
 } // namespace
+
+bool coldStartWait(std::chrono::milliseconds duration, const std::atomic<bool> *cancel)
+{
+    const Clock::time_point until = Clock::now() + duration;
+    while (Clock::now() < until && !isCancelled(cancel))
+        std::this_thread::sleep_for(
+            std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(50)));
+    return !isCancelled(cancel);
+}
 
 int ColdStartReport::okTrials() const
 {
@@ -306,7 +404,8 @@ double coldStartPercentile(QList<double> values, double p)
 }
 
 ColdStartReport runColdStartProbe(const ColdStartOptions &options, const std::atomic<bool> *cancel,
-                                  const std::function<void(int, const ColdStartTrial &)> &onTrial)
+                                  const std::function<void(int, const ColdStartTrial &)> &onTrial,
+                                  const std::function<void()> &onIdle)
 {
     ColdStartReport report;
     auto parsed = ConnInfo::parse(options.conninfo);
@@ -370,12 +469,13 @@ ColdStartReport runColdStartProbe(const ColdStartOptions &options, const std::at
         report.cancelled = true;
 
     // After idle: one query on the last trial's still-open connection.
+    // After idle: one query on the last trial's still-open connection, and a checkout from a
+    // pool whose connection sat idle just as long.
     if (last && !report.error && !report.cancelled && options.idleBefore.count() > 0) {
-        const Clock::time_point until = Clock::now() + options.idleBefore;
-        while (Clock::now() < until && !isCancelled(cancel))
-            std::this_thread::sleep_for(
-                std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(50)));
-        if (isCancelled(cancel)) {
+        IdlePoolCheck pool(options);
+        if (onIdle)
+            onIdle();
+        if (!coldStartWait(options.idleBefore, cancel)) {
             report.cancelled = true;
         } else {
             const Clock::time_point t = Clock::now();
@@ -383,6 +483,7 @@ ColdStartReport runColdStartProbe(const ColdStartOptions &options, const std::at
                 report.afterIdleError = *error;
             else
                 report.afterIdleMs = msBetween(t, Clock::now());
+            pool.checkoutAfterIdle(report);
         }
     }
 

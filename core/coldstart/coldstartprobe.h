@@ -24,7 +24,10 @@ struct ColdStartOptions
     int trials = 10;
     int warmQueries = 5; // per trial, on the trial's connection after its first query
     // > 0: after the last trial keep its connection open, wait this long, then run one query
-    // (the guide's "verify connections work after idle").
+    // (the guide's "verify connections work after idle"). Before the wait a real ConnectionPool
+    // (min 1, max 1, application_name "poolscope-coldstart-pool") also checks out and returns one
+    // connection, so that it sits idle in the pool; after the wait a checkout and a SELECT 1 on
+    // it are timed (the pool validates an idle connection on checkout and replaces a dead one).
     std::chrono::milliseconds idleBefore { 0 };
     // Each trial's deadline (DNS + connect + first query), and each warm query's.
     std::chrono::milliseconds timeout { 10000 };
@@ -64,6 +67,13 @@ struct ColdStartReport
     double warmP95Ms = 0;
     std::optional<double> afterIdleMs; // set when the after-idle query ran and succeeded
     std::optional<DbError> afterIdleError;
+    // The pool checkout after the idle period (idleBefore > 0): acquire() and a SELECT 1 on the
+    // lease, timed separately; poolReconnected when the pool had to replace the connection that
+    // sat idle (found dead on its idle check or on checkout, so it opened a new one).
+    std::optional<double> poolCheckoutAfterIdleMs;
+    std::optional<double> poolQueryAfterIdleMs;
+    std::optional<DbError> poolAfterIdleError;
+    bool poolReconnected = false;
     bool cancelled = false;
     QString verdict;              // "pass", "warn" or "fail"
     QString reason;               // one sentence: what was compared with what
@@ -79,11 +89,17 @@ constexpr double ColdStartNeonActivationMs = 500;
 constexpr double ColdStartGuideWarmQueryMs = 500;
 
 // Runs the trials one after another. `cancel` is checked between trials, between warm queries
-// and during the idle wait: the report then holds what was measured. `onTrial` is called after
+// and during the idle wait: the report then holds what was measured. `onIdle`, when set, is
+// called on the calling thread once the idle wait has begun (the pool's connection is idle by
+// then); tests use it to interfere with the idle connections. `onTrial` is called after
 // each trial (index from 0) on the calling thread.
 ColdStartReport
 runColdStartProbe(const ColdStartOptions &options, const std::atomic<bool> *cancel = nullptr,
-                  const std::function<void(int, const ColdStartTrial &)> &onTrial = {});
+                  const std::function<void(int, const ColdStartTrial &)> &onTrial = {},
+                  const std::function<void()> &onIdle = {});
+
+// Sleeps `duration` in steps of at most 50 ms; false when `cancel` was set before it ended.
+bool coldStartWait(std::chrono::milliseconds duration, const std::atomic<bool> *cancel);
 
 // Nearest-rank percentile (p in 0..100) of unsorted values; 0 for an empty list.
 double coldStartPercentile(QList<double> values, double p);
