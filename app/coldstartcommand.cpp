@@ -1,5 +1,6 @@
 // poolscope coldstart <conninfo|URI> [--trials N] [--warm-queries M] [--idle-before SECONDS]
-//                     [--timeout 10s] [--allow-remote] [--json]
+//                     [--compare <conninfo|URI>] [--cold-wait SECONDS] [--timeout 10s]
+//                     [--allow-remote] [--json]
 #include "app/commandline.h"
 #include "core/coldstart/coldstartprobe.h"
 #include "core/db/conninfo.h"
@@ -11,7 +12,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace poolscope::app {
 namespace {
@@ -69,7 +72,61 @@ QJsonObject reportJson(const ColdStartReport &r, const ColdStartOptions &options
                                    r.afterIdleMs ? QJsonValue(rounded(*r.afterIdleMs))
                                                  : QJsonValue(QJsonValue::Null) },
                                  { QStringLiteral("error"), errorToJson(r.afterIdleError) } });
+    if (options.idleBefore.count() > 0) {
+        auto optionalMs = [](const std::optional<double> &v) {
+            return v ? QJsonValue(rounded(*v)) : QJsonValue(QJsonValue::Null);
+        };
+        out.insert(
+            QStringLiteral("pool_after_idle"),
+            QJsonObject { { QStringLiteral("idle_s"), options.idleBefore.count() / 1000.0 },
+                          { QStringLiteral("checkout_ms"), optionalMs(r.poolCheckoutAfterIdleMs) },
+                          { QStringLiteral("query_ms"), optionalMs(r.poolQueryAfterIdleMs) },
+                          { QStringLiteral("reconnected"), r.poolReconnected },
+                          { QStringLiteral("error"), errorToJson(r.poolAfterIdleError) } });
+    }
     return out;
+}
+
+// The summary lines after the trials of one endpoint.
+void printSummary(const ColdStartReport &report, const ColdStartOptions &options,
+                  const std::function<QString(QString)> &clean)
+{
+    printLine(QString());
+    if (report.okTrials() > 0)
+        printLine(QStringLiteral("total       p50 %1 ms  p95 %2 ms  max %3 ms  (%4 of %5 "
+                                 "trials)")
+                      .arg(report.p50TotalMs, 0, 'f', 1)
+                      .arg(report.p95TotalMs, 0, 'f', 1)
+                      .arg(report.maxTotalMs, 0, 'f', 1)
+                      .arg(report.okTrials())
+                      .arg(options.trials));
+    if (!report.warmQueryMs.isEmpty())
+        printLine(QStringLiteral("warm query  p50 %1 ms  p95 %2 ms  (%3 queries)")
+                      .arg(report.warmP50Ms, 0, 'f', 2)
+                      .arg(report.warmP95Ms, 0, 'f', 2)
+                      .arg(report.warmQueryMs.size()));
+    if (report.afterIdleMs)
+        printLine(QStringLiteral("after idle  %1 ms after %2 s idle")
+                      .arg(*report.afterIdleMs, 0, 'f', 1)
+                      .arg(options.idleBefore.count() / 1000.0));
+    if (report.afterIdleError)
+        printLine(clean(QStringLiteral("after idle  FAILED: %1\n            remedy: %2")
+                            .arg(report.afterIdleError->summary(), report.afterIdleError->remedy)));
+    if (report.poolCheckoutAfterIdleMs && report.poolQueryAfterIdleMs)
+        printLine(QStringLiteral("pool        checkout %1 ms, query %2 ms after %3 s idle%4")
+                      .arg(*report.poolCheckoutAfterIdleMs, 0, 'f', 1)
+                      .arg(*report.poolQueryAfterIdleMs, 0, 'f', 1)
+                      .arg(options.idleBefore.count() / 1000.0)
+                      .arg(report.poolReconnected
+                               ? QStringLiteral(" (the idle connection had died: the pool "
+                                                "replaced it)")
+                               : QString()));
+    if (report.poolAfterIdleError)
+        printLine(clean(
+            QStringLiteral("pool        FAILED after idle: %1\n            remedy: %2")
+                .arg(report.poolAfterIdleError->summary(), report.poolAfterIdleError->remedy)));
+    printLine(
+        clean(QStringLiteral("verdict     %1: %2").arg(report.verdict.toUpper(), report.reason)));
 }
 
 QString trialLine(int index, const ColdStartTrial &t)
@@ -149,8 +206,19 @@ int runColdStartCommand(const QStringList &args)
     const QCommandLineOption allowRemote(
         QStringLiteral("allow-remote"),
         QStringLiteral("Allow the N connections to a host that is not on this machine."));
+    const QCommandLineOption compare(
+        QStringLiteral("compare"),
+        QStringLiteral("Probe a second endpoint after the first (e.g. the pooled one next to the "
+                       "direct one); JSON: \"compare\"."),
+        QStringLiteral("conninfo"));
+    const QCommandLineOption coldWait(
+        QStringLiteral("cold-wait"),
+        QStringLiteral("Real cold: wait this many seconds (0-3600) before the first trial, so "
+                       "that a scale-to-zero compute can suspend (Neon: after 5 minutes without "
+                       "queries). Anything else polling the endpoint keeps it awake."),
+        QStringLiteral("SECONDS"), QStringLiteral("0"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print one JSON object."));
-    parser.addOptions({ trials, warm, idle, timeout, allowRemote, json });
+    parser.addOptions({ trials, warm, idle, timeout, allowRemote, compare, coldWait, json });
     if (const auto stop = parseCommandLine(parser, args))
         return *stop;
     if (parser.positionalArguments().size() != 1) {
@@ -164,6 +232,7 @@ int runColdStartCommand(const QStringList &args)
     const auto n = intIn(parser.value(trials), 1, 1000);
     const auto m = intIn(parser.value(warm), 0, 1000);
     const auto idleFor = idleDuration(parser.value(idle));
+    const auto coldFor = idleDuration(parser.value(coldWait));
     const auto deadline = parseDuration(parser.value(timeout));
     if (!n || !m) {
         printError(QStringLiteral("poolscope coldstart: --trials takes 1-1000 and "
@@ -173,6 +242,11 @@ int runColdStartCommand(const QStringList &args)
     if (!idleFor) {
         printError(QStringLiteral("poolscope coldstart: --idle-before takes seconds from 0 to "
                                   "3600, e.g. 300"));
+        return ExitUsage;
+    }
+    if (!coldFor) {
+        printError(QStringLiteral("poolscope coldstart: --cold-wait takes seconds from 0 to 3600, "
+                                  "e.g. 360"));
         return ExitUsage;
     }
     if (!deadline || deadline->count() < 100 || deadline->count() > 120000) {
@@ -185,76 +259,90 @@ int runColdStartCommand(const QStringList &args)
     options.idleBefore = *idleFor;
     options.timeout = *deadline;
 
-    const auto info = ConnInfo::parse(options.conninfo);
-    if (!info) {
-        printError(QStringLiteral("poolscope coldstart: ") + info.error().message);
-        return ExitUsage;
+    // Both endpoints are checked before anything is sent to either.
+    QStringList conninfos { options.conninfo };
+    if (parser.isSet(compare))
+        conninfos << parser.value(compare);
+    QList<ConnInfo> infos;
+    QStringList passwords;
+    for (const QString &text : conninfos) {
+        const auto info = ConnInfo::parse(text);
+        if (!info) {
+            printError(QStringLiteral("poolscope coldstart: ") + info.error().message);
+            return ExitUsage;
+        }
+        if (!info->targetsLoopbackOnly() && !parser.isSet(allowRemote)) {
+            printError(QStringLiteral("poolscope coldstart: %1 is not on this machine; the test "
+                                      "opens %2 connections, so it goes to loopback only unless "
+                                      "you pass --allow-remote")
+                           .arg(info->host())
+                           .arg(options.trials));
+            return ExitUsage;
+        }
+        passwords << info->value(QStringLiteral("password"));
+        registerSecret(passwords.constLast());
+        infos << info.value();
     }
-    if (!info->targetsLoopbackOnly() && !parser.isSet(allowRemote)) {
-        printError(QStringLiteral("poolscope coldstart: %1 is not on this machine; the test opens "
-                                  "%2 connections, so it goes to loopback only unless you pass "
-                                  "--allow-remote")
-                       .arg(info->host())
-                       .arg(options.trials));
-        return ExitUsage;
-    }
-    const QString password = info->value(QStringLiteral("password"));
-    registerSecret(password);
-    auto clean = [&password](QString text) {
+    auto clean = [&passwords](QString text) {
         text = redactSecrets(text);
-        if (password.size() >= 4)
-            text.replace(password, QStringLiteral("***"));
+        for (const QString &password : std::as_const(passwords))
+            if (password.size() >= 4)
+                text.replace(password, QStringLiteral("***"));
         return text;
     };
 
     const bool asJson = parser.isSet(json);
     logging::setConsoleLevel(spdlog::level::warn);
-    if (!asJson)
-        printLine(
-            clean(QStringLiteral("cold start  %1: %2 trial(s), %3 warm quer%4 each, "
-                                 "deadline %5 ms (Ctrl-C stops with what was measured)")
-                      .arg(info->redacted())
-                      .arg(options.trials)
-                      .arg(options.warmQueries)
-                      .arg(options.warmQueries == 1 ? QStringLiteral("y") : QStringLiteral("ies"))
-                      .arg(options.timeout.count())));
     installTerminationHandler();
-    const ColdStartReport report =
-        runColdStartProbe(options, &terminationRequested(), [&](int i, const ColdStartTrial &t) {
-            if (!asJson)
-                printLine(clean(trialLine(i, t)));
-        });
+    if (coldFor->count() > 0) {
+        if (!asJson)
+            printLine(QStringLiteral("cold wait   %1 s without queries before the first trial "
+                                     "(Ctrl-C stops). Anything else polling this endpoint - a "
+                                     "dashboard, a health check, a pool's validation queries - "
+                                     "keeps a scale-to-zero compute awake.")
+                          .arg(coldFor->count() / 1000.0));
+        coldStartWait(*coldFor, &terminationRequested());
+    }
+
+    QList<ColdStartReport> reports;
+    for (qsizetype e = 0; e < infos.size(); ++e) {
+        ColdStartOptions endpoint = options;
+        endpoint.conninfo = conninfos.at(e);
+        if (!asJson)
+            printLine(clean(
+                QStringLiteral("%1cold start  %2: %3 trial(s), %4 warm quer%5 each, "
+                               "deadline %6 ms (Ctrl-C stops with what was measured)")
+                    .arg(e == 0 ? QString() : QStringLiteral("\n"), infos.at(e).redacted())
+                    .arg(options.trials)
+                    .arg(options.warmQueries)
+                    .arg(options.warmQueries == 1 ? QStringLiteral("y") : QStringLiteral("ies"))
+                    .arg(options.timeout.count())));
+        // After Ctrl-C the probe returns at once (cancelled, nothing measured): the JSON keeps
+        // its shape.
+        reports << runColdStartProbe(endpoint, &terminationRequested(),
+                                     [&](int i, const ColdStartTrial &t) {
+                                         if (!asJson)
+                                             printLine(clean(trialLine(i, t)));
+                                     });
+        if (!asJson)
+            printSummary(reports.constLast(), options, clean);
+    }
 
     if (asJson) {
-        printLine(clean(QString::fromUtf8(
-            QJsonDocument(reportJson(report, options)).toJson(QJsonDocument::Compact))));
-    } else {
-        printLine(QString());
-        if (report.okTrials() > 0)
-            printLine(QStringLiteral("total       p50 %1 ms  p95 %2 ms  max %3 ms  (%4 of %5 "
-                                     "trials)")
-                          .arg(report.p50TotalMs, 0, 'f', 1)
-                          .arg(report.p95TotalMs, 0, 'f', 1)
-                          .arg(report.maxTotalMs, 0, 'f', 1)
-                          .arg(report.okTrials())
-                          .arg(options.trials));
-        if (!report.warmQueryMs.isEmpty())
-            printLine(QStringLiteral("warm query  p50 %1 ms  p95 %2 ms  (%3 queries)")
-                          .arg(report.warmP50Ms, 0, 'f', 2)
-                          .arg(report.warmP95Ms, 0, 'f', 2)
-                          .arg(report.warmQueryMs.size()));
-        if (report.afterIdleMs)
-            printLine(QStringLiteral("after idle  %1 ms after %2 s idle")
-                          .arg(*report.afterIdleMs, 0, 'f', 1)
-                          .arg(options.idleBefore.count() / 1000.0));
-        if (report.afterIdleError)
-            printLine(
-                clean(QStringLiteral("after idle  FAILED: %1\n            remedy: %2")
-                          .arg(report.afterIdleError->summary(), report.afterIdleError->remedy)));
-        printLine(clean(
-            QStringLiteral("verdict     %1: %2").arg(report.verdict.toUpper(), report.reason)));
+        QJsonObject out = reportJson(reports.constFirst(), options);
+        if (coldFor->count() > 0)
+            out.insert(QStringLiteral("cold_wait_s"), coldFor->count() / 1000.0);
+        if (reports.size() > 1) {
+            QJsonObject second = reportJson(reports.at(1), options);
+            second.insert(QStringLiteral("target"), infos.at(1).redacted());
+            out.insert(QStringLiteral("compare"), second);
+        }
+        printLine(clean(QString::fromUtf8(QJsonDocument(out).toJson(QJsonDocument::Compact))));
     }
-    return report.verdict == QLatin1String("fail") ? ExitFailure : ExitOk;
+    const bool failed = std::any_of(reports.cbegin(), reports.cend(), [](const ColdStartReport &r) {
+        return r.verdict == QLatin1String("fail");
+    });
+    return failed ? ExitFailure : ExitOk;
 }
 
 } // namespace poolscope::app

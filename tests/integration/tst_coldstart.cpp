@@ -1,7 +1,9 @@
 // The cold-start probe against the sandbox, direct and through PgBouncer: every trial is split
 // into phases that add up to its total, warm queries are measured, the deadline holds against a
 // listener that never answers, a closed port is refused at once; and `poolscope coldstart` as
-// scripts use it (JSON keys, exit codes, remote hosts refused, SIGTERM keeps what was measured).
+// scripts use it (JSON keys, exit codes, remote hosts refused, SIGTERM keeps what was measured);
+// the pool checkout after the idle period, also when the idle connection was killed meanwhile;
+// --compare (direct vs pooled) and --cold-wait.
 #include "core/coldstart/coldstartprobe.h"
 #include "core/sandbox/freeport.h"
 #include "tests/support/sandboxfixture.h"
@@ -17,6 +19,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <thread>
 
 using namespace poolscope;
 using namespace poolscope::testing;
@@ -90,8 +94,14 @@ private:
             verifyPhasesAddUp(t);
             QVERIFY2(t.authMs > 0, qPrintable(text));
             QVERIFY2(t.firstQueryMs > 0, qPrintable(text));
-            QCOMPARE(t.tlsMs, 0.0); // the sandbox has no TLS (yet): not encrypted
-            QCOMPARE(t.tls, QStringLiteral("not encrypted"));
+            if (conninfo.contains(QLatin1String("sslmode=verify-full"))) {
+                // The sandbox with its own CA: the handshake is a real phase.
+                QVERIFY2(t.tlsMs > 0, qPrintable(text));
+                QVERIFY2(t.tls.startsWith(QLatin1String("TLSv")), qPrintable(t.tls));
+            } else {
+                QCOMPARE(t.tlsMs, 0.0);
+                QCOMPARE(t.tls, QStringLiteral("not encrypted"));
+            }
             QCOMPARE(t.address, QStringLiteral("127.0.0.1"));
             QVERIFY(t.backendPid != 0);
         }
@@ -101,6 +111,19 @@ private:
         QCOMPARE(r.verdict, QStringLiteral("pass"));
         QVERIFY(!r.cancelled);
         qInfo().noquote() << text;
+    }
+
+    // The pool's connections are told apart by application_name. PgBouncer keeps a server
+    // connection of an earlier pooled run idle under that name too: start from none.
+    void terminatePoolBackends()
+    {
+        const QString pool = QStringLiteral(
+            "FROM pg_stat_activity WHERE application_name = 'poolscope-coldstart-pool'");
+        querySingleValue(m_sandbox.adminUri(),
+                         QStringLiteral("SELECT count(pg_terminate_backend(pid)) ") + pool);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            querySingleValue(m_sandbox.adminUri(), QStringLiteral("SELECT count(*) ") + pool),
+            QStringLiteral("0"), 5000);
     }
 
 private Q_SLOTS:
@@ -132,6 +155,91 @@ private Q_SLOTS:
         QVERIFY(!r.afterIdleError);
         QVERIFY(r.warmQueryMs.isEmpty());
         QCOMPARE(r.verdict, QStringLiteral("pass"));
+    }
+
+    void poolCheckoutAfterIdle()
+    {
+        terminatePoolBackends();
+        const QString countIdle =
+            QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                           "'poolscope-coldstart-pool' AND state = 'idle'");
+        ColdStartOptions options;
+        options.conninfo = m_sandbox.directUri();
+        options.trials = 1;
+        options.warmQueries = 0;
+        options.idleBefore = 1s;
+        QString idleDuringWait;
+        QElapsedTimer timer;
+        timer.start();
+        const ColdStartReport r = runColdStartProbe(options, nullptr, {}, [&] {
+            idleDuringWait = querySingleValue(m_sandbox.adminUri(), countIdle);
+        });
+        const QString text = describe(r);
+        QVERIFY(timer.elapsed() >= 1000);
+        QCOMPARE(idleDuringWait, QStringLiteral("1")); // one connection sat idle in the pool
+        QVERIFY2(r.poolCheckoutAfterIdleMs && r.poolQueryAfterIdleMs, qPrintable(text));
+        QVERIFY(*r.poolCheckoutAfterIdleMs > 0 && *r.poolQueryAfterIdleMs > 0);
+        QVERIFY(!r.poolAfterIdleError);
+        QVERIFY(!r.poolReconnected);
+        QVERIFY(r.afterIdleMs.has_value());
+        QCOMPARE(r.verdict, QStringLiteral("pass"));
+        // The pool is closed with the probe.
+        QTRY_COMPARE_WITH_TIMEOUT(querySingleValue(m_sandbox.adminUri(), countIdle),
+                                  QStringLiteral("0"), 5000);
+        qInfo().noquote() << text << "pool checkout" << *r.poolCheckoutAfterIdleMs << "ms, query"
+                          << *r.poolQueryAfterIdleMs << "ms";
+    }
+
+    void poolReplacesAKilledIdleConnection()
+    {
+        // During the idle wait the test terminates the pool's idle server connection, as a
+        // suspended compute or a restarted server would: the checkout after the wait must still
+        // succeed, on a new connection.
+        ColdStartOptions options;
+        options.conninfo = m_sandbox.directUri();
+        options.trials = 1;
+        options.warmQueries = 0;
+        options.idleBefore = 1500ms;
+        terminatePoolBackends();
+        QString terminated;
+        const ColdStartReport r = runColdStartProbe(options, nullptr, {}, [&] {
+            terminated = querySingleValue(
+                m_sandbox.adminUri(),
+                QStringLiteral("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE application_name = 'poolscope-coldstart-pool'"));
+        });
+        const QString text = describe(r);
+        QCOMPARE(terminated, QStringLiteral("1"));
+        QVERIFY2(!r.poolAfterIdleError, qPrintable(text));
+        QVERIFY2(r.poolCheckoutAfterIdleMs && r.poolQueryAfterIdleMs, qPrintable(text));
+        QVERIFY2(r.poolReconnected, qPrintable(text));
+        QVERIFY(r.afterIdleMs.has_value()); // the probe's own connection was left alone
+        QCOMPARE(r.verdict, QStringLiteral("pass"));
+        QVERIFY2(r.reason.contains(QLatin1String("replaced")), qPrintable(r.reason));
+    }
+
+    void cancelDuringTheIdleWaitSkipsThePoolCheckout()
+    {
+        std::atomic<bool> cancel { false };
+        ColdStartOptions options;
+        options.conninfo = m_sandbox.directUri();
+        options.trials = 1;
+        options.warmQueries = 0;
+        options.idleBefore = 60s;
+        QElapsedTimer timer;
+        timer.start();
+        std::thread canceller;
+        const ColdStartReport r = runColdStartProbe(options, &cancel, {}, [&] {
+            canceller = std::thread([&] {
+                std::this_thread::sleep_for(300ms);
+                cancel = true;
+            });
+        });
+        canceller.join();
+        QVERIFY2(timer.elapsed() < 3000, qPrintable(QString::number(timer.elapsed())));
+        QVERIFY(r.cancelled);
+        QVERIFY(!r.poolCheckoutAfterIdleMs && !r.poolAfterIdleError);
+        QVERIFY(!r.afterIdleMs);
     }
 
     void cancelStopsBetweenTrials()
@@ -245,7 +353,76 @@ private Q_SLOTS:
                     .toObject()
                     .value(QStringLiteral("query_ms"))
                     .isDouble());
+        const QJsonObject pool = o.value(QStringLiteral("pool_after_idle")).toObject();
+        QCOMPARE(pool.value(QStringLiteral("idle_s")).toDouble(), 0.2);
+        QVERIFY(pool.value(QStringLiteral("checkout_ms")).toDouble() > 0);
+        QVERIFY(pool.value(QStringLiteral("query_ms")).toDouble() > 0);
+        QCOMPARE(pool.value(QStringLiteral("reconnected")), QJsonValue(false));
+        QVERIFY(pool.value(QStringLiteral("error")).isNull());
+        QVERIFY(!o.contains(QStringLiteral("compare")));
         QCOMPARE(o.value(QStringLiteral("verdict")).toString(), QStringLiteral("pass"));
+    }
+
+    void commandComparesDirectAndPooled()
+    {
+        const int bouncerPort = m_sandbox.endpoints().bouncerPort;
+        const ProcessRun run = runPoolscope(
+            { QStringLiteral("coldstart"), m_sandbox.directUri(), QStringLiteral("--compare"),
+              m_sandbox.pooledUri(), QStringLiteral("--trials"), QStringLiteral("2"),
+              QStringLiteral("--warm-queries"), QStringLiteral("1"), QStringLiteral("--cold-wait"),
+              QStringLiteral("0.3"), QStringLiteral("--json") });
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject o = QJsonDocument::fromJson(run.out).object();
+        QVERIFY2(!o.isEmpty(), run.out.constData());
+        QCOMPARE(o.value(QStringLiteral("cold_wait_s")).toDouble(), 0.3);
+        QVERIFY(!o.contains(QStringLiteral("pool_after_idle"))); // no --idle-before
+        const QJsonObject second = o.value(QStringLiteral("compare")).toObject();
+        for (const QJsonObject &endpoint : { o, second }) {
+            QCOMPARE(endpoint.value(QStringLiteral("trials")).toArray().size(), 2);
+            QCOMPARE(endpoint.value(QStringLiteral("verdict")).toString(), QStringLiteral("pass"));
+            QVERIFY(endpoint.value(QStringLiteral("summary"))
+                        .toObject()
+                        .value(QStringLiteral("p95_total_ms"))
+                        .toDouble()
+                    > 0);
+            QCOMPARE(endpoint.value(QStringLiteral("warm_query_ms"))
+                         .toObject()
+                         .value(QStringLiteral("count"))
+                         .toInt(),
+                     2);
+        }
+        // The same keys for both endpoints, plus the target of the second.
+        QStringList keys = second.keys();
+        keys.removeOne(QStringLiteral("target"));
+        QStringList topKeys = o.keys();
+        topKeys.removeOne(QStringLiteral("compare"));
+        topKeys.removeOne(QStringLiteral("cold_wait_s"));
+        QCOMPARE(keys, topKeys);
+        const QString target = second.value(QStringLiteral("target")).toString();
+        QVERIFY2(target.contains(QString::number(bouncerPort)), qPrintable(target));
+
+        // Text: the cold wait says what keeps an endpoint awake; both endpoints are reported.
+        const ProcessRun text = runPoolscope(
+            { QStringLiteral("coldstart"), m_sandbox.directUri(), QStringLiteral("--compare"),
+              m_sandbox.pooledUri(), QStringLiteral("--trials"), QStringLiteral("1"),
+              QStringLiteral("--cold-wait"), QStringLiteral("0.1") });
+        QVERIFY2(text.exitCode == 0, text.err.constData());
+        const QString out = QString::fromUtf8(text.out);
+        QVERIFY2(out.contains(QLatin1String("keeps a scale-to-zero compute awake")),
+                 qPrintable(out));
+        QCOMPARE(out.count(QLatin1String("verdict     PASS")), 2);
+        QVERIFY2(out.contains(QString::number(bouncerPort)), qPrintable(out));
+    }
+
+    void compareToARemoteHostIsRefused()
+    {
+        // The second endpoint is checked before anything is sent to the first.
+        const ProcessRun r = runPoolscope(
+            { QStringLiteral("coldstart"), m_sandbox.directUri(), QStringLiteral("--compare"),
+              QStringLiteral("host=db.example.invalid dbname=app"), QStringLiteral("--json") });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.out.isEmpty());
+        QVERIFY(r.err.contains("--allow-remote"));
     }
 
     void commandExitCodes()
@@ -271,6 +448,10 @@ private Q_SLOTS:
             { QStringLiteral("coldstart"), m_sandbox.directUri(), QStringLiteral("--idle-before"),
               QStringLiteral("-1") },
             { QStringLiteral("coldstart"), QStringLiteral("postgresql://a@127.0.0.1:x/app") },
+            { QStringLiteral("coldstart"), m_sandbox.directUri(), QStringLiteral("--cold-wait"),
+              QStringLiteral("-1") },
+            { QStringLiteral("coldstart"), m_sandbox.directUri(), QStringLiteral("--compare"),
+              QStringLiteral("postgresql://a@127.0.0.1:x/app") },
         };
         for (const QStringList &args : usage) {
             const ProcessRun r = runPoolscope(args);
