@@ -80,6 +80,10 @@ void DemoWorkload::run(ConnectionPool *pool, int worker, bool pooled)
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
     };
     while (!m_stop) {
+        if (m_paused) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            continue;
+        }
         // Intensity follows a slow wave (period about 3 minutes), so the charts show rises,
         // plateaus and falls rather than noise around a constant.
         const double t =

@@ -25,6 +25,12 @@ public:
     DemoWorkload &operator=(const DemoWorkload &) = delete;
 
     bool isRunning() const { return !m_threads.empty(); }
+
+    // Paused workers issue no queries and check nothing out, so the pools open no connections
+    // (a real-cold test: queries keep a scale-to-zero compute awake). A query already in flight
+    // finishes (an idle-in-transaction one with its COMMIT). Thread-safe.
+    void setPaused(bool paused) { m_paused = paused; }
+    bool isPaused() const { return m_paused; }
     ConnectionPool *directPool() const { return m_direct.get(); }
 
 private:
@@ -33,6 +39,7 @@ private:
     std::unique_ptr<ConnectionPool> m_direct;
     std::unique_ptr<ConnectionPool> m_pooled;
     std::atomic<bool> m_stop { false };
+    std::atomic<bool> m_paused { false };
     std::vector<std::thread> m_threads;
 };
 

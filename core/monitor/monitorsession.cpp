@@ -66,9 +66,11 @@ void MonitorSession::start(const Options &options)
                 // Every libpq connection of this process finds the sandbox's passwords here; no
                 // password is ever put into a connection string, a setting or the log.
                 qputenv("PGPASSFILE", endpoints.passFile.toLocal8Bit());
-                if (m_options.demoWorkload)
+                if (m_options.demoWorkload) {
                     m_workload =
                         std::make_unique<DemoWorkload>(endpoints.directUri, endpoints.pooledUri);
+                    m_workload->setPaused(m_backgroundPaused);
+                }
                 // The superuser sees every session in full; the sampler excludes its own.
                 startWatching(endpoints.adminUri, endpoints.poolerConsoleUri);
             });
@@ -111,6 +113,7 @@ void MonitorSession::startWatching(const QString &conninfo, const QString &poole
         return;
     }
     m_sampler = std::make_unique<Sampler>(config, &m_store);
+    m_sampler->setPace(m_backgroundPaused ? SamplerPace::Asleep : m_pace);
     connect(m_sampler.get(), &Sampler::sampled, this, [this](const ActivitySample &sample) {
         m_lastSample = sample;
         Q_EMIT sampled(sample);
@@ -143,6 +146,30 @@ void MonitorSession::startWatching(const QString &conninfo, const QString &poole
     m_sampler->start();
     logging::logger("ui")->info("watching {}", displayName().toStdString());
     Q_EMIT watching(displayName());
+}
+
+void MonitorSession::setSamplerPace(SamplerPace pace)
+{
+    m_pace = pace;
+    if (m_sampler && !m_backgroundPaused)
+        m_sampler->setPace(pace);
+}
+
+void MonitorSession::setBackgroundPaused(bool paused)
+{
+    if (paused == m_backgroundPaused)
+        return;
+    m_backgroundPaused = paused;
+    if (m_sampler)
+        m_sampler->setPace(paused ? SamplerPace::Asleep : m_pace);
+    if (m_workload)
+        m_workload->setPaused(paused);
+    m_events.appendAction(
+        QStringLiteral("monitor"),
+        paused ? QStringLiteral("Background polling paused for a real-cold test: the dashboard's "
+                                "own queries keep a scale-to-zero compute awake (Neon suspends "
+                                "after 5 minutes without queries)")
+               : QStringLiteral("Background polling resumed after the real-cold test"));
 }
 
 void MonitorSession::stop()

@@ -58,6 +58,21 @@ public:
     const std::optional<ActivitySample> &lastSample() const { return m_lastSample; }
     bool serverUnreachable() const { return m_unreachable; }
 
+    // The pace the dashboard wants the sampler at. Set it here rather than on sampler() directly:
+    // a background pause (below) restores this pace when it ends, and a sampler started later
+    // (the sandbox came up) gets it too.
+    void setSamplerPace(SamplerPace pace);
+    SamplerPace samplerPace() const { return m_pace; }
+
+    // A real-cold test (issue 6): the dashboard's own queries - the sampler's polls and the demo
+    // workload - keep a scale-to-zero compute awake (Neon suspends after 5 minutes without
+    // queries). Paused: the sampler is Asleep (no queries, its connection closed) and the demo
+    // workload issues no queries and opens no connections; resumed: the sampler goes back to
+    // samplerPace() and the workload carries on. Each change is logged as one event saying why.
+    // Survives a restart of the watching (start()) until resumed.
+    void setBackgroundPaused(bool paused);
+    bool backgroundPaused() const { return m_backgroundPaused; }
+
 Q_SIGNALS:
     void watching(const QString &displayName); // sampler started
     void sandboxFailed(const QString &message);
@@ -82,6 +97,8 @@ private:
     std::optional<sandbox::SandboxEndpoints> m_endpoints;
     std::optional<ActivitySample> m_lastSample;
     bool m_unreachable = false;
+    SamplerPace m_pace = SamplerPace::Live;
+    bool m_backgroundPaused = false;
 };
 
 } // namespace poolscope
