@@ -7,6 +7,7 @@
 #include "ui/appicon.h"
 #include "ui/charts/chartspage.h"
 #include "ui/check/endpointcheckpage.h"
+#include "ui/coldstart/coldstartpage.h"
 #include "ui/events/eventlogpage.h"
 #include "ui/sessions/sessionspage.h"
 #include "ui/sizing/sizingpage.h"
@@ -48,6 +49,7 @@ MainWindow::MainWindow(MonitorSession *session, QWidget *parent)
     profileSettings->setParent(checkPage);
     m_pages->addTab(checkPage, tr("Endpoint &check"));
     m_pages->addTab(new SizingPage(session, m_pages), tr("Si&zing"));
+    m_pages->addTab(new ColdStartPage(session, m_pages), tr("C&old start"));
     layout->addWidget(m_pages, 1);
     setCentralWidget(central);
 
