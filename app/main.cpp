@@ -13,6 +13,10 @@
 
 using namespace poolscope;
 
+namespace poolscope::app {
+int runDemoCommand(const QStringList &args); // app/democommand.cpp
+}
+
 namespace {
 
 struct Subcommand
@@ -48,6 +52,9 @@ const std::map<QString, Subcommand> &subcommands()
         { QStringLiteral("coldstart"),
           { "Cold-start test: first-connection latency by phase (DNS/TCP/TLS/auth/query), p50/p95",
             app::runColdStartCommand } },
+        { QStringLiteral("demo"),
+          { "Load demo: K serverless instances x pool vs max_connections, direct vs pooler, live",
+            app::runDemoCommand } },
     };
     return table;
 }

@@ -42,6 +42,9 @@
 namespace poolscope {
 
 class TimeSeriesStore;
+namespace sandbox {
+struct SandboxEndpoints;
+}
 
 // ----------------------------------------------------------------------------------------------
 // Configuration
@@ -160,6 +163,13 @@ struct LoadDemoRequest
     // Between two targets: wait (bounded) until the server count is back at the baseline.
     std::chrono::milliseconds settleTimeout { 5000 };
 };
+
+// The sandbox's endpoints as targets: `which` is "direct", "pooled" or "both" (direct first).
+// Monitoring goes through the admin URI (superuser: a reserved slot, sees every backend), the
+// pooled target gets the stats console (SHOW POOLS) and the admin console (RECONNECT after the
+// run). poolerPoolSize: the sandbox's SandboxOptions::poolSize, for the summary.
+QList<LoadDemoTarget> loadDemoSandboxTargets(const sandbox::SandboxEndpoints &endpoints,
+                                             const QString &which, int poolerPoolSize);
 
 // Checks every bound and, for non-loopback targets, clamps to the remote caps. Returns why the
 // request is refused (bad value, a local cap exceeded, a remote target without allowRemote, an

@@ -1,0 +1,140 @@
+// The load demo's monitoring connections: see loaddemomonitor.h.
+#include "core/loaddemo/loaddemomonitor.h"
+
+#include "core/sampler/poolerquery.h"
+
+#include <thread>
+
+namespace poolscope::loaddemo {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kConnectTimeout = 5s;
+constexpr auto kQueryTimeout = 2s;
+
+// Client backends as the sampler counts them (core/sampler/activityquery.cpp): visible ones by
+// backend_type, another role's hidden ones by having a database and a user.
+const QString kCountSql = QStringLiteral(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() "
+    "AND (backend_type = 'client backend' OR (backend_type IS NULL AND datid IS NOT NULL AND "
+    "usesysid IS NOT NULL))");
+
+const QString kLimitSql = QStringLiteral("SELECT current_setting('max_connections')::int - "
+                                         "current_setting('superuser_reserved_connections')::int");
+
+std::optional<Connection> connect(const QString &conninfo, std::optional<DbError> *error)
+{
+    auto info = ConnInfo::parse(conninfo);
+    if (!info) {
+        *error = info.error();
+        return std::nullopt;
+    }
+    if (!info->has(QStringLiteral("application_name")))
+        info->set(QStringLiteral("application_name"), QStringLiteral("poolscope-demo-monitor"));
+    auto c = Connection::open(info.value(), kConnectTimeout);
+    if (!c) {
+        *error = c.error();
+        return std::nullopt;
+    }
+    return std::move(c).value();
+}
+
+} // namespace
+
+std::optional<DbError> Monitor::open(const LoadDemoTarget &target, const QString &database)
+{
+    m_target = target;
+    m_database = database;
+    std::optional<DbError> error;
+    m_server = connect(target.monitorConninfo.isEmpty() ? target.conninfo : target.monitorConninfo,
+                       &error);
+    if (!m_server)
+        return error;
+    if (auto limit = m_server->exec(kLimitSql, kQueryTimeout); limit && limit->rowCount() == 1)
+        m_serverLimit = int(limit->toInt64(0, 0, -1));
+    if (!target.poolerConsoleConninfo.isEmpty()) {
+        std::optional<DbError> consoleError;
+        m_console = connect(target.poolerConsoleConninfo, &consoleError);
+        if (!m_console && consoleError)
+            warnings << QStringLiteral("pooler console unavailable (no cl_waiting/sv_active): %1")
+                            .arg(consoleError->summary());
+    }
+    return std::nullopt;
+}
+
+bool Monitor::reconnect()
+{
+    const Clock::time_point now = Clock::now();
+    if (now - m_lastReconnect < 1s)
+        return false;
+    m_lastReconnect = now;
+    std::optional<DbError> error;
+    m_server = connect(
+        m_target.monitorConninfo.isEmpty() ? m_target.conninfo : m_target.monitorConninfo, &error);
+    return m_server.has_value();
+}
+
+int Monitor::serverConnections()
+{
+    if ((!m_server || m_server->isBroken()) && !reconnect())
+        return -1;
+    auto r = m_server->execParams(kCountSql, { m_database }, kQueryTimeout);
+    if (!r || r->rowCount() != 1) {
+        if (!r && !m_queryFailureNoted) {
+            m_queryFailureNoted = true;
+            warnings << QStringLiteral("server-side count failed at least once: %1")
+                            .arg(r.error().summary());
+        }
+        return -1;
+    }
+    return int(r->toInt64(0, 0, -1));
+}
+
+PoolerFigures Monitor::pooler()
+{
+    PoolerFigures f;
+    if (!m_console || m_console->isBroken())
+        return f;
+    auto sample = samplePooler(*m_console, kQueryTimeout);
+    if (!sample)
+        return f;
+    f.clientsWaiting = 0;
+    f.serversActive = 0;
+    for (const PoolerPool &p : sample->pools) {
+        if (p.database != m_database)
+            continue;
+        f.clientsWaiting += p.clWaiting;
+        f.serversActive += p.svActive;
+    }
+    return f;
+}
+
+std::optional<DbError> Monitor::reconnectPooler()
+{
+    if (m_target.poolerAdminConninfo.isEmpty())
+        return std::nullopt;
+    std::optional<DbError> error;
+    auto admin = connect(m_target.poolerAdminConninfo, &error);
+    if (!admin)
+        return error;
+    // Every pool of this PgBouncer (the sandbox serves one database); no name to quote.
+    auto r = admin->exec(QStringLiteral("RECONNECT"), kQueryTimeout);
+    if (!r)
+        return r.error();
+    return std::nullopt;
+}
+
+int Monitor::waitForAtMost(int target, std::chrono::milliseconds timeout,
+                           const std::atomic<bool> *cancel)
+{
+    const Clock::time_point until = Clock::now() + timeout;
+    int n = serverConnections();
+    while ((n < 0 || n > target) && Clock::now() < until && !(cancel && cancel->load())) {
+        std::this_thread::sleep_for(50ms);
+        n = serverConnections();
+    }
+    return n;
+}
+
+} // namespace poolscope::loaddemo
