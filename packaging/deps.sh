@@ -14,6 +14,7 @@ POOLSCOPE_DEB_PACKAGES=(
     libqcustomplot-dev libqcustomplot2.1-qt6
     libpq-dev libspdlog-dev
     postgresql-15 postgresql-client-15 pgbouncer
+    openssl # the sandbox's throwaway CA and server certificate
     libbenchmark-dev
     xvfb xauth x11-apps imagemagick libgl1-mesa-dri fonts-dejavu-core
     clang-format

@@ -208,6 +208,13 @@ DbError errorFromConnectMessage(const QString &libpqMessage)
             ErrorClass::Connection; // whatever failed during connect, there is no connection
         if (e.kind == ErrorKind::QueryFailed)
             e.kind = ErrorKind::Unknown;
+        // PgBouncer (client_tls_sslmode = require, as on hosted poolers) refuses a plain client
+        // with 08P01 "SSL required": the remedy is the client's sslmode, not the pooler.
+        if (e.kind == ErrorKind::PoolerError
+            && m.captured(2).contains(QLatin1String("SSL required"), Qt::CaseInsensitive)) {
+            e.kind = ErrorKind::TlsFailure;
+            e.remedy = remedyFor(e.kind);
+        }
         e.message = oneLine(libpqMessage);
         return e;
     }

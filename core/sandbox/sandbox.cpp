@@ -6,6 +6,7 @@
 #include "core/sandbox/pgclient_p.h"
 #include "core/sandbox/sandboxconfig.h"
 #include "core/sandbox/sandboxdirectory.h"
+#include "core/sandbox/sandboxtls.h"
 #include "core/sandbox/serverprocess.h"
 #include "core/sandbox/serveruser.h"
 
@@ -56,14 +57,6 @@ QString failure(const ServerProcess &server, const QString &what)
         .arg(server.name(), what, server.exitDescription(), server.logTail(20));
 }
 
-QString uri(const char *user, int port, const char *database)
-{
-    return QStringLiteral("postgresql://%1@127.0.0.1:%2/%3")
-        .arg(QLatin1String(user))
-        .arg(port)
-        .arg(QLatin1String(database));
-}
-
 } // namespace
 
 class SandboxPrivate
@@ -82,11 +75,13 @@ public:
     std::optional<QString> startPgBouncer(const QDeadlineTimer &deadline);
     std::unique_ptr<ServerProcess> makePostgres() const;
     std::optional<QString> startRelays();
+    const SandboxTlsFiles *tls() const { return m_tls ? &*m_tls : nullptr; }
 
     SandboxOptions m_options;
     std::optional<ServerUser> m_user;
     SandboxCredentials m_credentials;
     SandboxEndpoints m_endpoints;
+    std::optional<SandboxTlsFiles> m_tls;
     bool m_running = false;
     // Declaration order = reverse destruction order: PgBouncer, PostgreSQL, then the directory.
     std::unique_ptr<SandboxDirectory> m_directory;
@@ -145,7 +140,7 @@ std::optional<QString> SandboxPrivate::initializeCluster(const QDeadlineTimer &d
     }
     QFile conf(m_directory->filePath(QStringLiteral("data/postgresql.conf")));
     if (!conf.open(QIODevice::Append)
-        || conf.write(config::postgresqlSettings(m_directory->path(), m_options)) < 0) {
+        || conf.write(config::postgresqlSettings(m_directory->path(), m_options, tls())) < 0) {
         return QStringLiteral("cannot append to %1: %2").arg(conf.fileName(), conf.errorString());
     }
     return std::nullopt;
@@ -248,7 +243,7 @@ std::optional<QString> SandboxPrivate::startPgBouncer(const QDeadlineTimer &dead
         if (!m_directory->writeFile(ini,
                                     config::pgbouncerIni(m_directory->path(),
                                                          m_endpoints.postgresPort,
-                                                         m_endpoints.bouncerPort, m_options),
+                                                         m_endpoints.bouncerPort, m_options, tls()),
                                     0600, SandboxDirectory::Owner::ServerUser, &error)) {
             return error;
         }
@@ -341,6 +336,18 @@ Result<SandboxEndpoints, SandboxError> SandboxPrivate::start(const SandboxOption
     log->info("sandbox directory {} (servers run as {})", m_directory->path().toStdString(),
               m_user->name().toStdString());
 
+    m_tls.reset();
+    if (options.tls) {
+        const QString openssl =
+            options.opensslProgram.isEmpty() ? QStringLiteral("openssl") : options.opensslProgram;
+        auto files = createSandboxTls(*m_directory, openssl, remaining(deadline));
+        if (!files)
+            return fail(QStringLiteral("cannot create the sandbox's TLS certificates: %1")
+                            .arg(files.error()));
+        m_tls = files.value();
+        log->info("throwaway CA and server certificate: {} ms", step.restart());
+    }
+
     if (auto failed = initializeCluster(deadline))
         return fail(*failed);
     log->info("initdb: {} ms", step.restart());
@@ -371,10 +378,13 @@ Result<SandboxEndpoints, SandboxError> SandboxPrivate::start(const SandboxOption
                                 SandboxDirectory::Owner::InvokingUser, &error)) {
         return fail(error);
     }
-    m_endpoints.directUri = uri(kAppRole, m_endpoints.postgresPort, kAppDatabase);
-    m_endpoints.pooledUri = uri(kAppRole, m_endpoints.bouncerPort, kAppDatabase);
-    m_endpoints.adminUri = uri(kSuperuser, m_endpoints.postgresPort, "postgres");
-    m_endpoints.poolerConsoleUri = uri(kStatsRole, m_endpoints.bouncerPort, "pgbouncer");
+    const QString ca = m_tls ? m_tls->caCertificate : QString();
+    m_endpoints.caCertificate = ca;
+    m_endpoints.directUri = config::clientUri(kAppRole, m_endpoints.postgresPort, kAppDatabase, ca);
+    m_endpoints.pooledUri = config::clientUri(kAppRole, m_endpoints.bouncerPort, kAppDatabase, ca);
+    m_endpoints.adminUri = config::clientUri(kSuperuser, m_endpoints.postgresPort, "postgres", ca);
+    m_endpoints.poolerConsoleUri =
+        config::clientUri(kStatsRole, m_endpoints.bouncerPort, "pgbouncer", ca);
     m_endpoints.appUser = QLatin1String(kAppRole);
     m_endpoints.database = QLatin1String(kAppDatabase);
     m_endpoints.directory = m_directory->path();

@@ -22,6 +22,12 @@ struct SandboxOptions
     // PgBouncer delay the data by this many ms in each direction; every URI and postgresPort/
     // bouncerPort then point at the relays. The TCP handshake itself is not delayed.
     int latencyMs = 0;
+    // TLS like a hosted endpoint: a throwaway CA and server certificate
+    // (core/sandbox/sandboxtls.h), ssl = on in PostgreSQL, client TLS required by PgBouncer, and
+    // every URI with sslmode=verify-full&sslrootcert=<the CA>. Off: plain TCP (only to measure
+    // TLS's own cost).
+    bool tls = true;
+    QString opensslProgram; // empty: openssl from PATH
 };
 
 // Everything a client needs to reach the sandbox. No field carries a password: they live only in
@@ -39,7 +45,8 @@ struct SandboxEndpoints
     int bouncerPort = 0;
     int postgresPortBehindRelay = 0; // the servers' own ports (equal to the above without relay)
     int bouncerPortBehindRelay = 0;
-    int latencyMs = 0; // the relays' delay each way; 0: no relay
+    int latencyMs = 0;     // the relays' delay each way; 0: no relay
+    QString caCertificate; // the sandbox CA (sslrootcert of every URI); empty without TLS
     qint64 postgresPid = 0;
     qint64 bouncerPid = 0;
     QString directory; // the temp dir holding data, sockets, configs and logs
@@ -53,7 +60,8 @@ struct SandboxError
 class SandboxPrivate;
 
 // A throwaway PostgreSQL 15 cluster plus a PgBouncer (transaction mode) in front of it, on
-// 127.0.0.1 with free ports, in a private temp directory.
+// 127.0.0.1 with free ports, in a private temp directory, both speaking TLS with a certificate
+// from a throwaway CA (see SandboxOptions::tls).
 //
 // Ownership and lifetime contract:
 //  - Both servers are child processes of this process, run in the foreground (never daemonised)

@@ -3,6 +3,7 @@
 #include "core/db/redaction.h"
 
 #include <QFile>
+#include <QUrl>
 
 #include <random>
 
@@ -55,8 +56,15 @@ SandboxCredentials SandboxCredentials::generate()
 
 namespace config {
 
-QByteArray postgresqlSettings(const QString &socketDirectory, const SandboxOptions &options)
+QByteArray postgresqlSettings(const QString &socketDirectory, const SandboxOptions &options,
+                              const SandboxTlsFiles *tls)
 {
+    // pg_hba's `host` lines accept TLS and plain TCP alike; the URIs ask for verify-full.
+    const QString ssl = tls ? QStringLiteral("ssl = on\n"
+                                             "ssl_cert_file = %1\n"
+                                             "ssl_key_file = %2\n")
+                                  .arg(quoted(tls->serverCertificate), quoted(tls->serverKey))
+                            : QStringLiteral("ssl = off\n");
     return QStringLiteral("\n# --- PoolScope sandbox ---\n"
                           "listen_addresses = '127.0.0.1'\n"
                           "unix_socket_directories = %1\n"
@@ -68,10 +76,11 @@ QByteArray postgresqlSettings(const QString &socketDirectory, const SandboxOptio
                           "fsync = off\n"
                           "synchronous_commit = off\n"
                           "full_page_writes = off\n")
-        .arg(quoted(socketDirectory))
-        .arg(options.maxConnections)
-        .arg(options.superuserReservedConnections)
-        .toUtf8();
+               .arg(quoted(socketDirectory))
+               .arg(options.maxConnections)
+               .arg(options.superuserReservedConnections)
+               .toUtf8()
+        + ssl.toUtf8();
 }
 
 QByteArray pgHba()
@@ -84,8 +93,16 @@ QByteArray pgHba()
 }
 
 QByteArray pgbouncerIni(const QString &directory, int postgresPort, int bouncerPort,
-                        const SandboxOptions &options)
+                        const SandboxOptions &options, const SandboxTlsFiles *tls)
 {
+    // Like a hosted pooler, PgBouncer terminates TLS for its clients and refuses plain TCP. The
+    // hop to PostgreSQL is loopback inside the sandbox and stays unencrypted (cheaper, and the
+    // client-visible TLS phase is PgBouncer's either way).
+    const QString clientTls = tls ? QStringLiteral("client_tls_sslmode = require\n"
+                                                   "client_tls_cert_file = %1\n"
+                                                   "client_tls_key_file = %2\n")
+                                        .arg(tls->serverCertificate, tls->serverKey)
+                                  : QStringLiteral("client_tls_sslmode = disable\n");
     // No `options` in ignore_startup_parameters: like Neon's pooler, PgBouncer must reject
     // startup options (they would leak into a shared server connection).
     return QStringLiteral("[databases]\n"
@@ -103,13 +120,15 @@ QByteArray pgbouncerIni(const QString &directory, int postgresPort, int bouncerP
                           "default_pool_size = %6\n"
                           "max_client_conn = %7\n"
                           "ignore_startup_parameters = extra_float_digits\n"
-                          "server_login_retry = 1\n")
-        .arg(postgresPort)
-        .arg(bouncerPort)
-        .arg(directory, QLatin1String(kSuperuser), QLatin1String(kStatsRole))
-        .arg(options.poolSize)
-        .arg(options.maxClientConnections)
-        .toUtf8();
+                          "server_login_retry = 1\n"
+                          "server_tls_sslmode = disable\n")
+               .arg(postgresPort)
+               .arg(bouncerPort)
+               .arg(directory, QLatin1String(kSuperuser), QLatin1String(kStatsRole))
+               .arg(options.poolSize)
+               .arg(options.maxClientConnections)
+               .toUtf8()
+        + clientTls.toUtf8();
 }
 
 QByteArray pgbouncerUserList(const SandboxCredentials &credentials)
@@ -120,17 +139,34 @@ QByteArray pgbouncerUserList(const SandboxCredentials &credentials)
         .toUtf8();
 }
 
+QString clientUri(const char *user, int port, const char *database, const QString &caCertificate)
+{
+    QString uri = QStringLiteral("postgresql://%1@127.0.0.1:%2/%3")
+                      .arg(QLatin1String(user))
+                      .arg(port)
+                      .arg(QLatin1String(database));
+    if (!caCertificate.isEmpty()) {
+        uri += QStringLiteral("?sslmode=verify-full&sslrootcert=")
+            + QString::fromLatin1(QUrl::toPercentEncoding(caCertificate, "/"));
+    }
+    return uri;
+}
+
 QByteArray pgpass(int postgresPort, int bouncerPort, const SandboxCredentials &credentials)
 {
     QString text;
     const std::pair<const char *, QString> roles[] = { { kAppRole, credentials.app },
                                                        { kSuperuser, credentials.postgres },
                                                        { kStatsRole, credentials.stats } };
-    for (int port : { postgresPort, bouncerPort }) {
-        for (const auto &[role, password] : roles)
-            text += QStringLiteral("127.0.0.1:%1:*:%2:%3\n")
-                        .arg(port)
-                        .arg(QLatin1String(role), password);
+    // Both names the server certificate carries, so host=localhost finds its password too.
+    for (const char *host : { "127.0.0.1", "localhost" }) {
+        for (int port : { postgresPort, bouncerPort }) {
+            for (const auto &[role, password] : roles)
+                text += QStringLiteral("%1:%2:*:%3:%4\n")
+                            .arg(QLatin1String(host))
+                            .arg(port)
+                            .arg(QLatin1String(role), password);
+        }
     }
     return text.toUtf8();
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/sandbox/sandbox.h"
+#include "core/sandbox/sandboxtls.h"
 
 #include <QByteArray>
 #include <QString>
@@ -29,12 +30,15 @@ inline constexpr char kStatsRole[] = "poolscope_stats";
 // Text of the generated files. Pure functions of their inputs.
 namespace config {
 
-// Appended to initdb's postgresql.conf; the port is given on the command line.
-QByteArray postgresqlSettings(const QString &socketDirectory, const SandboxOptions &options);
+// Appended to initdb's postgresql.conf; the port is given on the command line. `tls` null: no TLS.
+QByteArray postgresqlSettings(const QString &socketDirectory, const SandboxOptions &options,
+                              const SandboxTlsFiles *tls);
 QByteArray pgHba();
 QByteArray pgbouncerIni(const QString &directory, int postgresPort, int bouncerPort,
-                        const SandboxOptions &options);
+                        const SandboxOptions &options, const SandboxTlsFiles *tls);
 QByteArray pgbouncerUserList(const SandboxCredentials &credentials);
+// A client URI for `user` on 127.0.0.1:port/database; with `caCertificate`, verify-full TLS.
+QString clientUri(const char *user, int port, const char *database, const QString &caCertificate);
 QByteArray pgpass(int postgresPort, int bouncerPort, const SandboxCredentials &credentials);
 
 } // namespace config

@@ -19,6 +19,16 @@
 #include <cerrno>
 #include <type_traits>
 
+namespace {
+
+// The TLS parameters every sandbox URI carries (checked in tst_sandboxtls).
+QString sslParameters(const poolscope::sandbox::SandboxEndpoints &e)
+{
+    return QStringLiteral("?sslmode=verify-full&sslrootcert=") + e.caCertificate;
+}
+
+} // namespace
+
 using namespace poolscope;
 using namespace poolscope::testing;
 using namespace std::chrono_literals;
@@ -88,9 +98,11 @@ private Q_SLOTS:
         QVERIFY(e.postgresPort != e.postgresPortBehindRelay);
         QVERIFY(e.bouncerPort != e.bouncerPortBehindRelay);
         QCOMPARE(e.directUri,
-                 QStringLiteral("postgresql://app@127.0.0.1:%1/app").arg(e.postgresPort));
+                 QStringLiteral("postgresql://app@127.0.0.1:%1/app").arg(e.postgresPort)
+                     + sslParameters(e));
         QCOMPARE(e.pooledUri,
-                 QStringLiteral("postgresql://app@127.0.0.1:%1/app").arg(e.bouncerPort));
+                 QStringLiteral("postgresql://app@127.0.0.1:%1/app").arg(e.bouncerPort)
+                     + sslParameters(e));
         QVERIFY(e.adminUri.contains(QStringLiteral(":%1/").arg(e.postgresPort)));
         QVERIFY(e.poolerConsoleUri.contains(QStringLiteral(":%1/").arg(e.bouncerPort)));
     }
@@ -246,9 +258,11 @@ private Q_SLOTS:
         QCOMPARE(e.postgresPort, e.postgresPortBehindRelay);
         QCOMPARE(e.bouncerPort, e.bouncerPortBehindRelay);
         QCOMPARE(e.directUri,
-                 QStringLiteral("postgresql://app@127.0.0.1:%1/app").arg(e.postgresPort));
+                 QStringLiteral("postgresql://app@127.0.0.1:%1/app").arg(e.postgresPort)
+                     + sslParameters(e));
         QCOMPARE(e.pooledUri,
-                 QStringLiteral("postgresql://app@127.0.0.1:%1/app").arg(e.bouncerPort));
+                 QStringLiteral("postgresql://app@127.0.0.1:%1/app").arg(e.bouncerPort)
+                     + sslParameters(e));
         QCOMPARE(querySingleValue(e.directUri, QStringLiteral("SELECT 1")), QStringLiteral("1"));
     }
 

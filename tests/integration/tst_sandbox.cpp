@@ -136,8 +136,12 @@ void TstSandbox::initTestCase()
 void TstSandbox::directAndPooledAcceptQueries()
 {
     const auto &e = m_sandbox.endpoints();
-    QCOMPARE(e.directUri, QStringLiteral("postgresql://app@127.0.0.1:%1/app").arg(e.postgresPort));
-    QCOMPARE(e.pooledUri, QStringLiteral("postgresql://app@127.0.0.1:%1/app").arg(e.bouncerPort));
+    // The TLS parameters are checked in tst_sandboxtls.
+    const QString tls = QStringLiteral("?sslmode=verify-full&sslrootcert=") + e.caCertificate;
+    QCOMPARE(e.directUri,
+             QStringLiteral("postgresql://app@127.0.0.1:%1/app").arg(e.postgresPort) + tls);
+    QCOMPARE(e.pooledUri,
+             QStringLiteral("postgresql://app@127.0.0.1:%1/app").arg(e.bouncerPort) + tls);
     for (const QString &uri : { e.directUri, e.pooledUri, e.adminUri }) {
         QString error;
         QCOMPARE(querySingleValue(uri, QStringLiteral("SELECT 1"), &error), QStringLiteral("1"));
@@ -208,18 +212,21 @@ void TstSandbox::filesArePrivate()
 void TstSandbox::poolerRejectsStartupOptions()
 {
     const auto &e = m_sandbox.endpoints();
-    const QString options = QStringLiteral("?options=-c%20statement_timeout%3D1000");
-    const QString pooled = connectionError(e.pooledUri + options);
+    const auto withOptions = [](const QString &uri) {
+        return withUriParameter(uri, QStringLiteral("options"),
+                                QStringLiteral("-c statement_timeout=1000"));
+    };
+    const QString pooled = connectionError(withOptions(e.pooledUri));
     QVERIFY2(pooled.contains(QLatin1String("unsupported startup parameter")), qPrintable(pooled));
     // PostgreSQL itself takes them.
-    QCOMPARE(querySingleValue(e.directUri + options, QStringLiteral("SHOW statement_timeout")),
+    QCOMPARE(querySingleValue(withOptions(e.directUri), QStringLiteral("SHOW statement_timeout")),
              QStringLiteral("1s"));
 }
 
 void TstSandbox::consoleAnswersShowPools()
 {
     const auto &e = m_sandbox.endpoints();
-    QVERIFY(e.poolerConsoleUri.endsWith(QStringLiteral(":%1/pgbouncer").arg(e.bouncerPort)));
+    QVERIFY(e.poolerConsoleUri.contains(QStringLiteral(":%1/pgbouncer?").arg(e.bouncerPort)));
     QString error;
     const QString database =
         querySingleValue(e.poolerConsoleUri, QStringLiteral("SHOW POOLS"), &error);
@@ -300,9 +307,10 @@ void TstSandbox::destructionStopsAndRemovesEverything()
         QVERIFY(!processGone(e.postgresPid));
         QVERIFY(!processGone(e.bouncerPid));
         QVERIFY(QFileInfo::exists(e.directory));
-        QCOMPARE(querySingleValue(e.directUri + QStringLiteral("?passfile=") + e.passFile,
-                                  QStringLiteral("SHOW max_connections")),
-                 QStringLiteral("100"));
+        QCOMPARE(
+            querySingleValue(withUriParameter(e.directUri, QStringLiteral("passfile"), e.passFile),
+                             QStringLiteral("SHOW max_connections")),
+            QStringLiteral("100"));
     }
     QVERIFY(processGone(e.postgresPid));
     QVERIFY(processGone(e.bouncerPid));
@@ -371,8 +379,8 @@ void TstSandbox::commandSurvivesSigkillWithoutOrphans()
     QVERIFY(postgresPid > 0 && bouncerPid > 0 && !dir.isEmpty());
     for (const char *key : { "direct", "pooled" }) {
         QString error;
-        QCOMPARE(querySingleValue(command.value(QLatin1String(key)) + QStringLiteral("?passfile=")
-                                      + passfile,
+        QCOMPARE(querySingleValue(withUriParameter(command.value(QLatin1String(key)),
+                                                   QStringLiteral("passfile"), passfile),
                                   QStringLiteral("SHOW max_connections"), &error),
                  QStringLiteral("40"));
         QVERIFY2(error.isEmpty(), qPrintable(error));

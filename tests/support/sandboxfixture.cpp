@@ -1,6 +1,7 @@
 #include "tests/support/sandboxfixture.h"
 
 #include <QFile>
+#include <QUrl>
 #include <QtGlobal>
 
 #include <libpq-fe.h>
@@ -108,6 +109,12 @@ QString querySingleValue(const QString &conninfoOrUri, const QString &sql, QStri
         return QString();
     }
     return QString::fromUtf8(PQgetvalue(result.get(), 0, 0));
+}
+
+QString withUriParameter(const QString &uri, const QString &key, const QString &value)
+{
+    return uri + (uri.contains(QLatin1Char('?')) ? QLatin1Char('&') : QLatin1Char('?')) + key
+        + QLatin1Char('=') + QString::fromLatin1(QUrl::toPercentEncoding(value, "/"));
 }
 
 QString connectionError(const QString &conninfoOrUri)

@@ -50,6 +50,10 @@ private:
 QString querySingleValue(const QString &conninfoOrUri, const QString &sql,
                          QString *error = nullptr);
 
+// `uri` with one more query parameter (`?` or `&` as needed; the value percent-encoded). The
+// sandbox's URIs already carry sslmode and sslrootcert, so never append "?..." by hand.
+QString withUriParameter(const QString &uri, const QString &key, const QString &value);
+
 // Tries to connect and returns an empty string on success, else libpq's message in verbose form,
 // which includes the SQLSTATE even for startup errors ("FATAL:  28P01: password authentication
 // failed ...").

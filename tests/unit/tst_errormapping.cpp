@@ -85,6 +85,9 @@ void tst_ErrorMapping::connectMessage_data()
         << prefix(6432) + QStringLiteral("FATAL:  08P01: unsupported startup parameter: options\n")
         << ErrorKind::PoolerError << QStringLiteral("08P01")
         << QStringLiteral("unsupported startup parameter: options");
+    QTest::newRow("08P01 pgbouncer requires TLS")
+        << prefix(6432) + QStringLiteral("FATAL:  08P01: SSL required\n") << ErrorKind::TlsFailure
+        << QStringLiteral("08P01") << QStringLiteral("SSL required");
     QTest::newRow("28000 role missing verbose")
         << prefix()
             + QStringLiteral("FATAL:  28000: role \"ghost\" does not exist\n"
