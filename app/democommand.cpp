@@ -117,6 +117,11 @@ int runDemoCommand(const QStringList &args)
                                                   "within this many ms at the start (cold "
                                                   "starts); 0: off."),
                                    QStringLiteral("MS"));
+    const QCommandLineOption warmup(QStringLiteral("warmup"),
+                                    QStringLiteral("Seconds at the start left out of the "
+                                                   "percentiles and rates (e.g. the burst "
+                                                   "ramp); default 0."),
+                                    QStringLiteral("S"));
     const QCommandLineOption idleScale(QStringLiteral("instance-idle-ms"),
                                        QStringLiteral("Scale an instance to zero after this "
                                                       "long without requests (0: never)."),
@@ -150,9 +155,10 @@ int runDemoCommand(const QStringList &args)
                                                         "machine (instances, pool, rate, hold and "
                                                         "duration are then capped)."));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print one JSON object."));
-    parser.addOptions({ target, scenario, instances, pool, rate, hold, holdMode, duration, acquire,
-                        burst, idleScale, workers, seed, maxConnections, poolSize, maxClientConn,
-                        monitor, allowRemote, json });
+    parser.addOptions({ target,   scenario,      instances, pool,        rate,
+                        hold,     holdMode,      duration,  acquire,     burst,
+                        warmup,   idleScale,     workers,   seed,        maxConnections,
+                        poolSize, maxClientConn, monitor,   allowRemote, json });
     if (const auto stop = parseCommandLine(parser, args))
         return *stop;
     raiseDescriptorLimit(); // before the checks: they compare instances x pool max with it
@@ -239,6 +245,12 @@ int runDemoCommand(const QStringList &args)
             return usage(QStringLiteral("--duration takes seconds from 0.1 to %1, e.g. 10")
                              .arg(LoadDemoLimits::kMaxDuration.count() / 1000));
         config.duration = *d;
+    }
+    if (parser.isSet(warmup)) {
+        const auto d = seconds(parser.value(warmup));
+        if (!d || *d >= config.duration)
+            return usage(QStringLiteral("--warmup takes seconds shorter than --duration"));
+        config.warmup = *d;
     }
     if (parser.isSet(workers)) {
         const auto v = intIn(parser.value(workers), 1, LoadDemoLimits::kMaxWorkerThreads);

@@ -92,10 +92,16 @@ struct LoadDemoConfig
     // those still unfinished are counted as `abandoned` and their connections closed.
     std::chrono::milliseconds duration { 10000 };
     std::chrono::milliseconds drainGrace { 2000 };
-    // Burst mode: > 0 gives every instance one request at t = i × burstRamp / instances (a
-    // scale-out to K instances within burstRamp, each a cold start) on top of the Poisson stream,
-    // so requests ≈ rate × duration + instances. 0: no burst.
+    // Burst mode (a scale-out): > 0 brings instance i up at t = i × burstRamp / instances with
+    // one request of its own (a cold start each); until then the Poisson arrivals go only to the
+    // instances already up (a worker with none up yet sends them to its first instance). So
+    // requests ≈ rate × duration + instances. 0: all instances are up from the start, cold until
+    // their first request.
     std::chrono::milliseconds burstRamp { 0 };
+    // Requests arriving before this are left out of the summary's latency, acquire-wait and
+    // dispatch-lag percentiles and of its offered/achieved rates (they are still counted in
+    // requests/ok/errors): e.g. the burst ramp, to measure the steady state. 0: measure all.
+    std::chrono::milliseconds warmup { 0 };
     int workerThreads = 2; // event loops; instances are spread over them round-robin
     std::chrono::milliseconds snapshotInterval { 250 };
     // Random seed of the arrival process and instance choice (0: from the clock).
@@ -268,14 +274,17 @@ struct LoadDemoRunSummary
     qint64 abandoned = 0; // still in flight when the drain grace ended (closed, not counted ok)
     QList<LoadDemoFirstError> firstErrors; // one per class seen, in class order
 
-    LatencySummary latency;     // whole run, successful requests only
-    LatencySummary acquireWait; // whole run, requests that got a connection
+    LatencySummary latency;     // successful requests (after the warmup)
+    LatencySummary acquireWait; // requests that got a connection (after the warmup)
     // How late the engine dispatched arrivals against their Poisson schedule: the engine's own
     // saturation (a p99 of a few ms means the generator kept up). Latency is measured from the
     // scheduled arrival, so lag is included in it (no coordinated omission).
     LatencySummary dispatchLag;
-    double offeredRatePerSecond = 0;  // requests / arrival period
-    double achievedRatePerSecond = 0; // ok / arrival period
+    // Over the arrival period after the warmup (config.warmup .. duration, or the cancel):
+    qint64 measuredRequests = 0;      // requests that arrived in it
+    qint64 measuredOk = 0;            // of those, the successful ones
+    double offeredRatePerSecond = 0;  // measuredRequests / its length
+    double achievedRatePerSecond = 0; // measuredOk / its length
 
     int baselineServerConnections = -1; // before the run (monitor excluded)
     int peakServerConnections = -1;     // highest sampled during the run

@@ -16,6 +16,8 @@ void WorkerStats::merge(const WorkerStats &o)
     errors.pooler += o.errors.pooler;
     errors.other += o.errors.other;
     abandoned += o.abandoned;
+    measuredRequests += o.measuredRequests;
+    measuredOk += o.measuredOk;
     connectionsOpened += o.connectionsOpened;
     connectionsClosed += o.connectionsClosed;
     coldStarts += o.coldStarts;

@@ -51,6 +51,8 @@ struct WorkerStats
     qint64 ok = 0;
     LoadDemoErrorCounts errors;
     qint64 abandoned = 0;
+    qint64 measuredRequests = 0; // arrived after the warmup
+    qint64 measuredOk = 0;
     qint64 connectionsOpened = 0;
     qint64 connectionsClosed = 0;
     qint64 coldStarts = 0;
@@ -102,6 +104,7 @@ struct Request
     Instance *instance = nullptr;
     Clock::time_point arrival; // the scheduled (Poisson) time, not the dispatch time
     bool waiting = true;
+    bool measured = true; // arrived after the warmup
 };
 
 struct Instance
@@ -190,11 +193,14 @@ private:
     std::exponential_distribution<double> m_gap; // seconds between this worker's arrivals
     Clock::time_point m_nextArrival;
     Clock::time_point m_arrivalsEnd;
-    std::vector<std::pair<Clock::time_point, int>> m_burst; // (time, local instance), sorted
+    // Burst mode: when each local instance comes up (ascending); the first m_burstNext are up.
+    std::vector<Clock::time_point> m_burst;
     size_t m_burstNext = 0;
+    Clock::time_point m_measureFrom;
     Clock::time_point m_nextSweep;
 
     // Local gauges, published into m_stats after each loop iteration.
+    int m_inFlight = 0;
     int m_open = 0;
     int m_waiting = 0;
     int m_warm = 0;

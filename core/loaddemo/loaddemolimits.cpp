@@ -52,6 +52,8 @@ std::optional<QString> checkConfig(const LoadDemoConfig &c)
         return QStringLiteral("drain grace must be 0-%1").arg(ms(Limits::kMaxDrainGrace));
     if (c.burstRamp.count() < 0 || c.burstRamp > Limits::kMaxBurstRamp)
         return QStringLiteral("burst ramp must be 0-%1").arg(ms(Limits::kMaxBurstRamp));
+    if (c.warmup.count() < 0 || c.warmup >= c.duration)
+        return QStringLiteral("warmup must be 0 or shorter than the duration");
     if (c.workerThreads < 1 || c.workerThreads > Limits::kMaxWorkerThreads)
         return QStringLiteral("worker threads must be 1-%1").arg(Limits::kMaxWorkerThreads);
     if (c.snapshotInterval.count() < 50 || c.snapshotInterval.count() > 5000)
@@ -227,8 +229,8 @@ QList<LoadDemoScenario> loadDemoScenarios()
         s.name = QStringLiteral("burst");
         s.title = QStringLiteral("Burst: 200 cold instances in 1 s");
         s.description = QStringLiteral(
-            "A scale-out: 200 instances start within one second (each a cold start opening a "
-            "1/3 pool), then 200 requests/s; instances scale to zero after 3 s idle.");
+            "A scale-out: 200 instances come up within one second (each a cold start opening a "
+            "1/3 pool) while 200 requests/s arrive; instances scale to zero after 3 s idle.");
         s.config = base(200, 1, 3, 200, 50, 10);
         s.config.burstRamp = milliseconds(1000);
         s.config.pool.instanceIdleTimeout = milliseconds(3000);

@@ -125,16 +125,75 @@ std::optional<DbError> Monitor::reconnectPooler()
     return std::nullopt;
 }
 
-int Monitor::waitForAtMost(int target, std::chrono::milliseconds timeout,
-                           const std::atomic<bool> *cancel)
+int Monitor::settle(int target, std::chrono::milliseconds timeout,
+                    std::optional<DbError> *poolerError)
 {
+    const bool pooled = !m_target.poolerAdminConninfo.isEmpty();
     const Clock::time_point until = Clock::now() + timeout;
-    int n = serverConnections();
-    while ((n < 0 || n > target) && Clock::now() < until && !(cancel && cancel->load())) {
-        std::this_thread::sleep_for(50ms);
-        n = serverConnections();
+    std::optional<Clock::time_point> lastReconnect;
+    int atOrBelow = 0;
+    for (;;) {
+        if (pooled && (!lastReconnect || Clock::now() - *lastReconnect >= 500ms)) {
+            auto error = reconnectPooler();
+            if (error && poolerError && !*poolerError)
+                *poolerError = error;
+            lastReconnect = Clock::now();
+        }
+        const int n = serverConnections();
+        atOrBelow = n >= 0 && n <= target ? atOrBelow + 1 : 0;
+        if (atOrBelow >= 2 || Clock::now() >= until)
+            return n;
+        std::this_thread::sleep_for(100ms);
     }
-    return n;
+}
+
+Monitor::~Monitor()
+{
+    stopSampling();
+}
+
+void Monitor::startSampling(std::chrono::milliseconds interval)
+{
+    stopSampling();
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopSampling = false;
+        m_latest = {};
+    }
+    m_sampler = std::thread([this, interval] { sample(interval); });
+}
+
+void Monitor::stopSampling()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopSampling = true;
+    }
+    m_wake.notify_all();
+    if (m_sampler.joinable())
+        m_sampler.join();
+}
+
+ServerFigures Monitor::latest() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_latest;
+}
+
+void Monitor::sample(std::chrono::milliseconds interval)
+{
+    for (;;) {
+        const Clock::time_point next = Clock::now() + interval;
+        const int server = serverConnections();
+        const PoolerFigures p = pooler();
+        std::unique_lock lock(m_mutex);
+        m_latest.serverConnections = server;
+        m_latest.pooler = p;
+        m_latest.peakServerConnections = std::max(m_latest.peakServerConnections, server);
+        m_latest.peakClientsWaiting = std::max(m_latest.peakClientsWaiting, p.clientsWaiting);
+        if (m_wake.wait_until(lock, next, [this] { return m_stopSampling; }))
+            return;
+    }
 }
 
 } // namespace poolscope::loaddemo

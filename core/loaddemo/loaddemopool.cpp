@@ -29,13 +29,18 @@ void ignoreNotice(void *, const char *) { }
 void Worker::arrive(Instance &inst, Clock::time_point scheduled, Clock::time_point now)
 {
     const quint64 id = m_nextId++;
-    m_requests.emplace(id, Request { id, &inst, scheduled, true });
+    const bool measured = scheduled >= m_measureFrom;
+    m_requests.emplace(id, Request { id, &inst, scheduled, true, measured });
     ++inst.inFlight;
+    ++m_inFlight;
     inst.lastRequest = now;
     {
         std::lock_guard lock(m_statsMutex);
         ++m_stats.requests;
-        m_stats.dispatchLag.record(now - scheduled);
+        if (measured) {
+            ++m_stats.measuredRequests;
+            m_stats.dispatchLag.record(now - scheduled);
+        }
     }
     if (!inst.warm)
         openPool(inst, now);
@@ -147,7 +152,8 @@ void Worker::handOver(Conn &c, quint64 requestId, Clock::time_point now)
     {
         std::lock_guard lock(m_statsMutex);
         m_stats.acquireWindow.record(now - it->second.arrival);
-        m_stats.acquireAll.record(now - it->second.arrival);
+        if (it->second.measured)
+            m_stats.acquireAll.record(now - it->second.arrival);
     }
     sendStatement(c, m_settings.holdSql.constData());
 }
@@ -194,12 +200,16 @@ void Worker::finishRequest(quint64 requestId, const std::optional<DbError> &erro
     const Request r = it->second;
     m_requests.erase(it);
     --r.instance->inFlight;
+    --m_inFlight;
     std::lock_guard lock(m_statsMutex);
     ++m_stats.finishedWindow;
     if (!error) {
         ++m_stats.ok;
         m_stats.latencyWindow.record(now - r.arrival);
-        m_stats.latencyAll.record(now - r.arrival);
+        if (r.measured) {
+            ++m_stats.measuredOk;
+            m_stats.latencyAll.record(now - r.arrival);
+        }
         return;
     }
     const LoadDemoErrorClass cls = loadDemoErrorClass(*error);
@@ -329,6 +339,7 @@ void Worker::closeEverything()
         inst.warm = false;
     }
     m_waiting = 0;
+    m_inFlight = 0;
 }
 
 } // namespace poolscope::loaddemo

@@ -234,6 +234,7 @@ LoadDemoRunSummary runTarget(RunContext &ctx, int index, const LoadDemoTarget &t
         summary.fatal = makeError(ErrorKind::Unknown, engineError);
         return summary;
     }
+    monitor.startSampling(config.snapshotInterval);
     logging::logger("demo")->info(
         "load demo: {} started ({} instances, pool {}:{}, {}/s, hold {} ms, {} ms)",
         target.label.toStdString(), config.instances, config.pool.minSize, config.pool.maxSize,
@@ -266,16 +267,12 @@ LoadDemoRunSummary runTarget(RunContext &ctx, int index, const LoadDemoTarget &t
         previousTick = now;
         LoadDemoSnapshot s =
             snapshotOf(w, index, target.label, secondsBetween(start, now), windowSeconds);
-        s.serverConnections = monitor.serverConnections();
+        const loaddemo::ServerFigures server = monitor.latest();
+        s.serverConnections = server.serverConnections;
         s.serverLimit = summary.serverLimit;
-        const auto pooler = monitor.pooler();
-        s.poolerClientsWaiting = pooler.clientsWaiting;
-        s.poolerServersActive = pooler.serversActive;
+        s.poolerClientsWaiting = server.pooler.clientsWaiting;
+        s.poolerServersActive = server.pooler.serversActive;
         s.tMs = storeTime(ctx.lastStoreMs);
-        summary.peakServerConnections =
-            std::max(summary.peakServerConnections, s.serverConnections);
-        summary.peakPoolerClientsWaiting =
-            std::max(summary.peakPoolerClientsWaiting, s.poolerClientsWaiting);
         summary.peakClientConnections =
             std::max(summary.peakClientConnections, s.clientConnections);
         if (store)
@@ -289,16 +286,20 @@ LoadDemoRunSummary runTarget(RunContext &ctx, int index, const LoadDemoTarget &t
 
     engine.stop(); // every connection closed, workers joined
     const Clock::time_point end = Clock::now();
+    monitor.stopSampling();
+    const loaddemo::ServerFigures server = monitor.latest();
+    summary.peakServerConnections =
+        std::max(summary.peakServerConnections, server.peakServerConnections);
+    summary.peakPoolerClientsWaiting = server.peakClientsWaiting;
     const WorkerStats total = engine.stats(false);
     summary.clientCpuSeconds = cpuSeconds() - cpuBefore;
-    if (target.pooled && !target.poolerAdminConninfo.isEmpty()) {
-        if (auto error = monitor.reconnectPooler())
-            summary.warnings << QStringLiteral("RECONNECT on the pooler console failed; "
-                                               "PgBouncer keeps its idle server connections: %1")
-                                    .arg(error->summary());
-    }
-    summary.serverConnectionsAfter = monitor.waitForAtMost(
-        std::max(0, summary.baselineServerConnections), ctx.request.settleTimeout, nullptr);
+    std::optional<DbError> poolerError;
+    summary.serverConnectionsAfter = monitor.settle(std::max(0, summary.baselineServerConnections),
+                                                    ctx.request.settleTimeout, &poolerError);
+    if (poolerError)
+        summary.warnings << QStringLiteral("RECONNECT on the pooler console failed; PgBouncer "
+                                           "keeps its idle server connections: %1")
+                                .arg(poolerError->summary());
     summary.returnedToBaseline = summary.serverConnectionsAfter >= 0
         && summary.baselineServerConnections >= 0
         && summary.serverConnectionsAfter <= summary.baselineServerConnections;
@@ -334,9 +335,12 @@ LoadDemoRunSummary runTarget(RunContext &ctx, int index, const LoadDemoTarget &t
     summary.connectionsClosed = total.connectionsClosed;
     summary.coldStarts = total.coldStarts;
     summary.durationSeconds = secondsBetween(start, end);
-    const double period = std::max(1e-3, secondsBetween(start, std::min(arrivalsStopped, end)));
-    summary.offeredRatePerSecond = double(total.requests) / period;
-    summary.achievedRatePerSecond = double(total.ok) / period;
+    const double period =
+        std::max(1e-3, secondsBetween(start + config.warmup, std::min(arrivalsStopped, end)));
+    summary.measuredRequests = total.measuredRequests;
+    summary.measuredOk = total.measuredOk;
+    summary.offeredRatePerSecond = double(total.measuredRequests) / period;
+    summary.achievedRatePerSecond = double(total.measuredOk) / period;
     for (const QString &w : std::as_const(monitor.warnings))
         summary.warnings << w;
     logging::logger("demo")->info(

@@ -77,11 +77,11 @@ Worker::Worker(const EngineSettings &settings, int index, int workerCount, quint
     m_arrivalsEnd = settings.start + m_config.duration;
     m_nextArrival = rate > 0 ? settings.start + seconds(m_gap(m_random)) : m_arrivalsEnd;
     if (m_config.burstRamp.count() > 0) {
-        for (size_t j = 0; j < m_instances.size(); ++j) {
-            const auto offset = m_config.burstRamp * m_instances[j].index / std::max(1, total);
-            m_burst.emplace_back(settings.start + offset, int(j));
-        }
+        for (const Instance &inst : m_instances)
+            m_burst.push_back(settings.start
+                              + m_config.burstRamp * inst.index / std::max(1, total));
     }
+    m_measureFrom = settings.start + m_config.warmup;
     m_nextSweep = settings.start + kSweepInterval;
 }
 
@@ -159,7 +159,7 @@ int Worker::waitTimeoutMs(Clock::time_point now) const
     if (arrivals && m_nextArrival < m_arrivalsEnd)
         next = std::min(next, m_nextArrival);
     if (arrivals && m_burstNext < m_burst.size())
-        next = std::min(next, m_burst[m_burstNext].first);
+        next = std::min(next, m_burst[m_burstNext]);
     if (arrivals && now < m_arrivalsEnd)
         next = std::min(next, m_arrivalsEnd); // to publish arrivalsDone on time
     if (!m_timers.empty())
@@ -178,15 +178,25 @@ void Worker::dispatchArrivals(Clock::time_point now)
         m_nextArrival = m_arrivalsEnd;
         m_burstNext = m_burst.size();
     }
-    std::uniform_int_distribution<size_t> pick(0, m_instances.empty() ? 0 : m_instances.size() - 1);
-    while (m_burstNext < m_burst.size() && m_burst[m_burstNext].first <= now) {
-        const auto [at, local] = m_burst[m_burstNext++];
+    // Burst mode: instances come up in order, each with a request of its own; the Poisson
+    // arrivals go to the instances up at their time.
+    auto upAt = [this](Clock::time_point t) {
+        if (m_burst.empty())
+            return m_instances.size();
+        const auto up =
+            size_t(std::upper_bound(m_burst.begin(), m_burst.end(), t) - m_burst.begin());
+        return std::max<size_t>(up, 1);
+    };
+    while (m_burstNext < m_burst.size() && m_burst[m_burstNext] <= now) {
+        const Clock::time_point at = m_burst[m_burstNext];
         if (at < m_arrivalsEnd)
-            arrive(m_instances[size_t(local)], at, now);
+            arrive(m_instances[m_burstNext], at, now);
+        ++m_burstNext;
     }
     while (!m_instances.empty() && m_nextArrival <= now && m_nextArrival < m_arrivalsEnd) {
         const Clock::time_point at = m_nextArrival;
         m_nextArrival += seconds(m_gap(m_random));
+        std::uniform_int_distribution<size_t> pick(0, upAt(at) - 1);
         arrive(m_instances[pick(m_random)], at, now);
     }
     const bool done = m_noMoreArrivals.load()
@@ -226,11 +236,8 @@ void Worker::runTimers(Clock::time_point now)
 
 void Worker::publishGauges()
 {
-    int inFlight = 0;
-    for (const Instance &inst : m_instances)
-        inFlight += inst.inFlight;
     std::lock_guard lock(m_statsMutex);
-    m_stats.inFlight = inFlight;
+    m_stats.inFlight = m_inFlight;
     m_stats.waiting = m_waiting;
     m_stats.clientConnections = m_open;
     m_stats.connecting = m_connecting;
