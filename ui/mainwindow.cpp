@@ -9,6 +9,7 @@
 #include "ui/check/endpointcheckpage.h"
 #include "ui/coldstart/coldstartpage.h"
 #include "ui/events/eventlogpage.h"
+#include "ui/loaddemo/loaddemopage.h"
 #include "ui/sessions/sessionspage.h"
 #include "ui/sizing/sizingpage.h"
 
@@ -50,6 +51,7 @@ MainWindow::MainWindow(MonitorSession *session, QWidget *parent)
     m_pages->addTab(checkPage, tr("Endpoint &check"));
     m_pages->addTab(new SizingPage(session, m_pages), tr("Si&zing"));
     m_pages->addTab(new ColdStartPage(session, m_pages), tr("C&old start"));
+    m_pages->addTab(new LoadDemoPage(session, m_pages), tr("&Load demo"));
     layout->addWidget(m_pages, 1);
     setCentralWidget(central);
 
