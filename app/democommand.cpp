@@ -144,7 +144,7 @@ int runDemoCommand(const QStringList &args)
     const QCommandLineOption maxClientConn(
         QStringLiteral("max-client-conn"),
         QStringLiteral("The sandbox PgBouncer's max_client_conn (default: 2000, raised to "
-                       "instances x pool max + 16 when that is more)."),
+                       "instances x pool max + 16 when that is more; kept as given when set)."),
         QStringLiteral("N"));
     const QCommandLineOption monitor(QStringLiteral("monitor"),
                                      QStringLiteral("With a URI target: where to read "
@@ -313,8 +313,11 @@ int runDemoCommand(const QStringList &args)
         sandbox::SandboxOptions options;
         options.maxConnections = sandboxMax;
         options.poolSize = sandboxPool;
-        options.maxClientConnections =
-            std::max(maxClient, config.instances * config.pool.maxSize + 16);
+        // Given explicitly, it is kept (a max_client_conn below the demand shows PgBouncer's
+        // own refusal, 08P01); by default it makes room for every instance's pool.
+        options.maxClientConnections = parser.isSet(maxClientConn)
+            ? maxClient
+            : std::max(maxClient, config.instances * config.pool.maxSize + 16);
         if (options.maxConnections < options.superuserReservedConnections + 2)
             return usage(QStringLiteral("--max-connections must leave room above the %1 "
                                         "superuser-reserved slots")

@@ -172,6 +172,11 @@ PgbenchResult runPgbench(const QString &uri, int clients, double rate, int secon
             result.transactions =
                 line.section(QLatin1Char(' '), 5, 5).section(QLatin1Char('/'), 0, 0).toLongLong();
     }
+    if (result.tps <= 0) {
+        result.error =
+            QStringLiteral("no tps in pgbench's output: %1 %2").arg(out.right(300), err.right(300));
+        return result;
+    }
     std::vector<double> latencies;
     for (const QString &name : QDir(dir.path()).entryList({ QStringLiteral("pgb.*") })) {
         QFile log(dir.filePath(name));
@@ -248,7 +253,8 @@ int main(int argc, char **argv)
                 ::sysconf(_SC_NPROCESSORS_ONLN), static_cast<unsigned long long>(limit.rlim_cur),
                 qPrintable(loadAverage()));
     std::printf("| side | rate offered/s | all %d client conns open after | achieved/s | "
-                "achieved/offered | errors | p50 ms | p99 ms | dispatch lag p99 ms | client CPU "
+                "achieved/offered | not ok: steady / ramp | p50 ms | p99 ms | dispatch lag p99 ms "
+                "| client CPU "
                 "%% of a core | PgBouncer CPU %% | load avg |\n",
                 clients);
     std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -291,15 +297,18 @@ int main(int argc, char **argv)
         const LoadDemoRunSummary &r = report.runs.constFirst();
         const double seconds = r.durationSeconds;
         std::printf(
-            "| PoolScope | %.0f | %s | %.1f | %.3f | %lld | %.1f | %.1f | %.2f | %.0f | "
+            "| PoolScope | %.0f | %s | %.1f | %.3f | %lld / %lld | %.1f | %.1f | %.2f | %.0f | "
             "%.0f | %s |\n",
             r.offeredRatePerSecond,
             allOpenAt < 0 ? "never" : qPrintable(QStringLiteral("%1 s").arg(allOpenAt, 0, 'f', 1)),
             r.achievedRatePerSecond,
             r.offeredRatePerSecond > 0 ? r.achievedRatePerSecond / r.offeredRatePerSecond : 0,
-            static_cast<long long>(r.errors.total() + r.abandoned), ms(r.latency.p50Us),
-            ms(r.latency.p99Us), ms(r.dispatchLag.p99Us), 100.0 * r.clientCpuSeconds / seconds,
-            100.0 * bouncerCpu / seconds, qPrintable(loadAverage()));
+            static_cast<long long>(r.measuredRequests - r.measuredOk),
+            static_cast<long long>(r.errors.total() + r.abandoned
+                                   - (r.measuredRequests - r.measuredOk)),
+            ms(r.latency.p50Us), ms(r.latency.p99Us), ms(r.dispatchLag.p99Us),
+            100.0 * r.clientCpuSeconds / seconds, 100.0 * bouncerCpu / seconds,
+            qPrintable(loadAverage()));
         std::fflush(stdout);
         if (r.errors.total() > 0)
             for (const LoadDemoFirstError &e : r.firstErrors)

@@ -1,7 +1,8 @@
 // `poolscope demo` as scripts use it: bad arguments exit 2 before any server starts, a remote
 // target is refused without --allow-remote, a run against both endpoints prints the documented
 // JSON keys (and exits 0), the small-plan scenario shows 53300 on direct and none through the
-// pooler, and SIGTERM mid-run ends the command promptly with what was measured.
+// pooler, PgBouncer's own refusal (max_client_conn, 08P01) counts as "pooler", and SIGTERM mid-run
+// ends the command promptly with what was measured.
 #include "tests/support/testprocess.h"
 
 #include <QJsonArray>
@@ -158,6 +159,35 @@ private Q_SLOTS:
         QVERIFY2(tooMany(pooled) == 0, qPrintable(runText(run)));
         QVERIFY2(pooled.value(QStringLiteral("peak_server_connections")).toInt() <= 12,
                  qPrintable(runText(run)));
+    }
+
+    // PgBouncer refusing clients beyond max_client_conn (08P01) is the "pooler" class, not
+    // "other" and not 53300.
+    void poolerRefusalIsItsOwnClass()
+    {
+        const ProcessRun run = runDemo(
+            words({ "--target", "pooled", "--instances", "10", "--pool", "3:3", "--rate", "50",
+                    "--hold-ms", "10", "--duration", "1.5", "--max-client-conn", "12", "--json" }));
+        QVERIFY2(run.exitCode == 0, qPrintable(runText(run)));
+        const QJsonObject r = parse(run).value(QStringLiteral("runs")).toArray().at(0).toObject();
+        const QJsonObject errors = r.value(QStringLiteral("errors")).toObject();
+        QVERIFY2(errors.value(QStringLiteral("pooler")).toInt() > 0, qPrintable(runText(run)));
+        QCOMPARE(errors.value(QStringLiteral("too_many_connections")).toInt(), 0);
+        bool found = false;
+        for (const QJsonValue &v : r.value(QStringLiteral("first_errors")).toArray()) {
+            const QJsonObject e = v.toObject();
+            if (e.value(QStringLiteral("class")).toString() != QLatin1String("pooler"))
+                continue;
+            const QJsonObject error = e.value(QStringLiteral("error")).toObject();
+            QCOMPARE(error.value(QStringLiteral("sqlstate")).toString(), QStringLiteral("08P01"));
+            QVERIFY2(error.value(QStringLiteral("message"))
+                         .toString()
+                         .contains(QLatin1String("max_client_conn")),
+                     qPrintable(runText(run)));
+            QVERIFY(!error.value(QStringLiteral("remedy")).toString().isEmpty());
+            found = true;
+        }
+        QVERIFY2(found, qPrintable(runText(run)));
     }
 
     void sigtermStopsPromptly()
