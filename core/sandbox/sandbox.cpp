@@ -380,6 +380,8 @@ Result<SandboxEndpoints, SandboxError> SandboxPrivate::start(const SandboxOption
     }
     const QString ca = m_tls ? m_tls->caCertificate : QString();
     m_endpoints.caCertificate = ca;
+    m_endpoints.maxConnections = m_options.maxConnections;
+    m_endpoints.poolSize = m_options.poolSize;
     m_endpoints.directUri = config::clientUri(kAppRole, m_endpoints.postgresPort, kAppDatabase, ca);
     m_endpoints.pooledUri = config::clientUri(kAppRole, m_endpoints.bouncerPort, kAppDatabase, ca);
     m_endpoints.adminUri = config::clientUri(kSuperuser, m_endpoints.postgresPort, "postgres", ca);

@@ -45,8 +45,10 @@ struct SandboxEndpoints
     int bouncerPort = 0;
     int postgresPortBehindRelay = 0; // the servers' own ports (equal to the above without relay)
     int bouncerPortBehindRelay = 0;
-    int latencyMs = 0;     // the relays' delay each way; 0: no relay
-    QString caCertificate; // the sandbox CA (sslrootcert of every URI); empty without TLS
+    int latencyMs = 0;      // the relays' delay each way; 0: no relay
+    QString caCertificate;  // the sandbox CA (sslrootcert of every URI); empty without TLS
+    int maxConnections = 0; // as started (SandboxOptions), for displays and sizing
+    int poolSize = 0;       // PgBouncer default_pool_size
     qint64 postgresPid = 0;
     qint64 bouncerPid = 0;
     QString directory; // the temp dir holding data, sockets, configs and logs

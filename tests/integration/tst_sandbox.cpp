@@ -244,6 +244,9 @@ void TstSandbox::maxConnectionsIsApplied()
     QCOMPARE(querySingleValue(e.directUri, QStringLiteral("SHOW lc_messages")),
              QStringLiteral("C"));
     QCOMPARE(querySingleValue(e.directUri, QStringLiteral("SHOW fsync")), QStringLiteral("off"));
+    // The endpoints say what the servers were started with.
+    QCOMPARE(e.maxConnections, 30);
+    QCOMPARE(e.poolSize, 5);
 }
 
 QStringList TstSandbox::passwords() const

@@ -47,9 +47,7 @@ void LoadDemoPage::start()
         }
         LoadDemoRequest request;
         request.config = config;
-        // The app starts it with PgBouncer's default pool size; the summary shows it as unknown
-        // rather than guess.
-        request.targets = loadDemoSandboxTargets(*endpoints, which, 0);
+        request.targets = loadDemoSandboxTargets(*endpoints, which, endpoints->poolSize);
         m_usesDemoSandbox = false;
         launch(request);
         return;
