@@ -6,13 +6,14 @@
 // connections for `hold`. Run against a direct endpoint, N instances × pool max exhausts
 // max_connections (SQLSTATE 53300); through a transaction-mode pooler the same load is absorbed.
 //
-// How it runs (see loaddemoengine.h for the engine): a few worker threads (default 2), each an
+// How it runs (see loaddemoengine_p.h for the engine): a few worker threads (default 2), each an
 // epoll loop over non-blocking libpq connections (PQconnectStartParams/PQconnectPoll,
-// PQsendQuery/PQflush/PQconsumeInput): never a thread per connection. The calling thread
-// coordinates: every `snapshotInterval` it measures the server side on its own monitoring
-// connection (client backends of the target database in pg_stat_activity, excluding itself; for
-// a pooled target PgBouncer's SHOW POOLS on the console), merges the workers' counters and
-// windowed latency histograms into an immutable LoadDemoSnapshot, writes it to the caller's
+// PQsendQuery/PQflush/PQconsumeInput): never a thread per connection. The server side is
+// measured on a monitoring connection of its own, on its own thread, every `snapshotInterval`
+// (client backends of the target database in pg_stat_activity, excluding itself; for a pooled
+// target PgBouncer's SHOW POOLS on the console). The calling thread coordinates: every
+// `snapshotInterval` it merges the workers' counters and windowed latency histograms and the
+// latest server figures into an immutable LoadDemoSnapshot, writes it to the caller's
 // TimeSeriesStore and hands it to the caller.
 //
 // Bounded and self-stopping: instances, pool size, rate, hold, duration and the total number of
@@ -327,11 +328,14 @@ struct LoadDemoCallbacks
 // Blocking: runs every target one after the other on worker threads it starts and joins, and
 // coordinates from the calling thread (callbacks are called there). `cancel` is polled at least
 // every snapshotInterval; once set, arrivals stop, every connection is closed and the report
-// holds what was measured (cancelled = true). Returns only after every connection is closed.
-// For commands and tests; the window uses LoadDemoRunner.
+// holds what was measured (cancelled = true). Returns only after every connection is closed;
+// after each run it re-measures the server side until the count is back at the baseline
+// (settleTimeout at most) unless `abandon` is set, which skips that (the runner's destructor:
+// serverConnectionsAfter then stays -1). For commands and tests; the window uses LoadDemoRunner.
 LoadDemoReport runLoadDemo(const LoadDemoRequest &request,
                            const std::atomic<bool> *cancel = nullptr,
-                           const LoadDemoCallbacks &callbacks = {});
+                           const LoadDemoCallbacks &callbacks = {},
+                           const std::atomic<bool> *abandon = nullptr);
 
 // The series written to the store (one append per snapshot; 15 series, within the store's 48 with
 // the sampler's ~27). Runs of several targets write the same names one after the other; each
@@ -369,11 +373,14 @@ QStringList all();
 //    start(). Each carries an immutable copied value without secrets.
 //  - isRunning() is true from a successful start() until finished() is emitted (already false in
 //    a slot connected to finished(), so that slot may start the next demo).
-//  - stop() returns at once; the run closes every connection (bounded by the pool's connect
-//    timeout for attempts in flight, which are simply closed) and finished() still comes with
-//    cancelled = true and what was measured.
-//  - The destructor stops and joins: when it returns, every connection of the demo is closed.
-//    Signals not yet delivered are dropped.
+//  - stop() returns at once; within ~20 ms arrivals stop and every connection (attempts in
+//    progress included) is closed; then the server side is re-measured until it is back at the
+//    baseline (up to settleTimeout, 5 s) and finished() comes with cancelled = true and what was
+//    measured.
+//  - The destructor stops, skips that re-measuring and joins: when it returns, every connection
+//    of the demo is closed. It normally returns within a few tens of ms; when the server stops
+//    answering, a monitoring query in progress can hold it up to its 2 s deadline. Signals not
+//    yet delivered are dropped.
 //  - The store given in the request must outlive the run (the destructor is enough).
 class LoadDemoRunner : public QObject
 {
@@ -398,6 +405,7 @@ Q_SIGNALS:
 private:
     std::thread m_worker;
     std::shared_ptr<std::atomic<bool>> m_cancel;
+    std::shared_ptr<std::atomic<bool>> m_abandon; // set by the destructor only
     bool m_running = false;
 };
 

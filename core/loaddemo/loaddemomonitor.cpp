@@ -10,7 +10,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto kConnectTimeout = 5s;
+constexpr auto kConnectTimeout = 5s;   // the first connect, before a run
+constexpr auto kReconnectTimeout = 2s; // during a run (bounds how long stopSampling() can wait)
 constexpr auto kQueryTimeout = 2s;
 
 // Client backends as the sampler counts them (core/sampler/activityquery.cpp): visible ones by
@@ -23,7 +24,8 @@ const QString kCountSql = QStringLiteral(
 const QString kLimitSql = QStringLiteral("SELECT current_setting('max_connections')::int - "
                                          "current_setting('superuser_reserved_connections')::int");
 
-std::optional<Connection> connect(const QString &conninfo, std::optional<DbError> *error)
+std::optional<Connection> connect(const QString &conninfo, std::optional<DbError> *error,
+                                  Clock::duration timeout = kConnectTimeout)
 {
     auto info = ConnInfo::parse(conninfo);
     if (!info) {
@@ -32,7 +34,7 @@ std::optional<Connection> connect(const QString &conninfo, std::optional<DbError
     }
     if (!info->has(QStringLiteral("application_name")))
         info->set(QStringLiteral("application_name"), QStringLiteral("poolscope-demo-monitor"));
-    auto c = Connection::open(info.value(), kConnectTimeout);
+    auto c = Connection::open(info.value(), timeout);
     if (!c) {
         *error = c.error();
         return std::nullopt;
@@ -70,8 +72,9 @@ bool Monitor::reconnect()
         return false;
     m_lastReconnect = now;
     std::optional<DbError> error;
-    m_server = connect(
-        m_target.monitorConninfo.isEmpty() ? m_target.conninfo : m_target.monitorConninfo, &error);
+    m_server =
+        connect(m_target.monitorConninfo.isEmpty() ? m_target.conninfo : m_target.monitorConninfo,
+                &error, kReconnectTimeout);
     return m_server.has_value();
 }
 

@@ -185,6 +185,7 @@ struct RunContext
     const LoadDemoConfig &config;
     const std::atomic<bool> *cancel;
     const LoadDemoCallbacks &callbacks;
+    const std::atomic<bool> *abandon;
     qint64 lastStoreMs = 0;
 };
 
@@ -294,8 +295,16 @@ LoadDemoRunSummary runTarget(RunContext &ctx, int index, const LoadDemoTarget &t
     const WorkerStats total = engine.stats(false);
     summary.clientCpuSeconds = cpuSeconds() - cpuBefore;
     std::optional<DbError> poolerError;
-    summary.serverConnectionsAfter = monitor.settle(std::max(0, summary.baselineServerConnections),
-                                                    ctx.request.settleTimeout, &poolerError);
+    if (isCancelled(ctx.abandon)) {
+        summary.cancelled = true;
+        summary.warnings << QStringLiteral("abandoned: every connection was closed, the server "
+                                           "side was not measured again");
+        summary.serverConnectionsAfter = -1;
+    } else {
+        summary.serverConnectionsAfter =
+            monitor.settle(std::max(0, summary.baselineServerConnections),
+                           ctx.request.settleTimeout, &poolerError);
+    }
     if (poolerError)
         summary.warnings << QStringLiteral("RECONNECT on the pooler console failed; PgBouncer "
                                            "keeps its idle server connections: %1")
@@ -354,7 +363,7 @@ LoadDemoRunSummary runTarget(RunContext &ctx, int index, const LoadDemoTarget &t
 } // namespace
 
 LoadDemoReport runLoadDemo(const LoadDemoRequest &request, const std::atomic<bool> *cancel,
-                           const LoadDemoCallbacks &callbacks)
+                           const LoadDemoCallbacks &callbacks, const std::atomic<bool> *abandon)
 {
     LoadDemoReport report;
     report.startedAt = QDateTime::currentDateTimeUtc();
@@ -368,7 +377,7 @@ LoadDemoReport runLoadDemo(const LoadDemoRequest &request, const std::atomic<boo
     report.warnings = limits.value();
     for (const QString &w : std::as_const(report.warnings))
         logging::logger("demo")->warn("load demo: {}", w.toStdString());
-    RunContext ctx { checked, checked.config, cancel, callbacks };
+    RunContext ctx { checked, checked.config, cancel, callbacks, abandon };
     for (int i = 0; i < checked.targets.size(); ++i) {
         if (isCancelled(cancel)) {
             report.cancelled = true;

@@ -17,12 +17,14 @@ void registerLoadDemoMetaTypes()
 LoadDemoRunner::LoadDemoRunner(QObject *parent)
     : QObject(parent)
     , m_cancel(std::make_shared<std::atomic<bool>>(false))
+    , m_abandon(std::make_shared<std::atomic<bool>>(false))
 {
     registerLoadDemoMetaTypes();
 }
 
 LoadDemoRunner::~LoadDemoRunner()
 {
+    m_abandon->store(true); // no re-measuring after the close: return quickly
     stop();
     if (m_worker.joinable())
         m_worker.join();
@@ -47,7 +49,7 @@ bool LoadDemoRunner::start(const LoadDemoRequest &request, QString *whyNot)
         m_worker.join();
     m_cancel = std::make_shared<std::atomic<bool>>(false);
     m_running = true;
-    m_worker = std::thread([this, request, cancel = m_cancel] {
+    m_worker = std::thread([this, request, cancel = m_cancel, abandon = m_abandon] {
         auto post = [this](auto call) {
             QMetaObject::invokeMethod(this, std::move(call), Qt::QueuedConnection);
         };
@@ -61,7 +63,7 @@ bool LoadDemoRunner::start(const LoadDemoRequest &request, QString *whyNot)
         callbacks.runFinished = [&post, this](const LoadDemoRunSummary &run) {
             post([this, run] { Q_EMIT runFinished(run); });
         };
-        const LoadDemoReport report = runLoadDemo(request, cancel.get(), callbacks);
+        const LoadDemoReport report = runLoadDemo(request, cancel.get(), callbacks, abandon.get());
         post([this, report] {
             m_running = false;
             Q_EMIT finished(report);
