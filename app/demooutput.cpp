@@ -225,7 +225,7 @@ QString loadDemoLiveLine(const LoadDemoSnapshot &s)
         .arg(s.inFlight)
         .arg(s.clientConnections)
         .arg(ofLimit(s.serverConnections, s.serverLimit))
-        .arg(ms(s.latency.p95Us), 0, 'f', 1);
+        .arg(s.latency.count ? QString::number(ms(s.latency.p95Us), 'f', 1) : QStringLiteral("-"));
 }
 
 } // namespace poolscope::app
