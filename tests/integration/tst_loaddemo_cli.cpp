@@ -1,8 +1,10 @@
 // `poolscope demo` as scripts use it: bad arguments exit 2 before any server starts, a remote
-// target is refused without --allow-remote, a run against both endpoints prints the documented
+// target is refused without --allow-remote (a loopback URI target runs without a sandbox of its
+// own), a run against both endpoints prints the documented
 // JSON keys (and exits 0), the small-plan scenario shows 53300 on direct and none through the
 // pooler, PgBouncer's own refusal (max_client_conn, 08P01) counts as "pooler", and SIGTERM mid-run
 // ends the command promptly with what was measured.
+#include "tests/support/sandboxfixture.h"
 #include "tests/support/testprocess.h"
 
 #include <QJsonArray>
@@ -158,6 +160,28 @@ private Q_SLOTS:
         QVERIFY2(tooMany(direct) > 0, qPrintable(runText(run)));
         QVERIFY2(tooMany(pooled) == 0, qPrintable(runText(run)));
         QVERIFY2(pooled.value(QStringLiteral("peak_server_connections")).toInt() <= 12,
+                 qPrintable(runText(run)));
+    }
+
+    // A loopback URI target: no sandbox of its own, the target's host as the run's label, the
+    // server side read on the target itself.
+    void uriTargetOnThisMachine()
+    {
+        SandboxFixture sandbox;
+        QVERIFY2(sandbox.start(), qPrintable(sandbox.errorString()));
+        const ProcessRun run =
+            runDemo(QStringList { QStringLiteral("--target"), sandbox.directUri() }
+                    + words({ "--instances", "3", "--pool", "1:2", "--rate", "20", "--hold-ms", "5",
+                              "--duration", "1", "--json" }));
+        QVERIFY2(run.exitCode == 0, qPrintable(runText(run)));
+        const QJsonObject out = parse(run);
+        QVERIFY(out.value(QStringLiteral("sandbox")).isNull());
+        const QJsonObject r = out.value(QStringLiteral("runs")).toArray().at(0).toObject();
+        QCOMPARE(r.value(QStringLiteral("target")).toString(), QStringLiteral("127.0.0.1"));
+        QVERIFY2(r.value(QStringLiteral("ok")).toInt() > 0, qPrintable(runText(run)));
+        QVERIFY2(r.value(QStringLiteral("peak_server_connections")).toInt() >= 1,
+                 qPrintable(runText(run)));
+        QVERIFY2(r.value(QStringLiteral("returned_to_baseline")).toBool(),
                  qPrintable(runText(run)));
     }
 
