@@ -1,9 +1,9 @@
 // `poolscope demo` as scripts use it: bad arguments exit 2 before any server starts, a remote
 // target is refused without --allow-remote (a loopback URI target runs without a sandbox of its
-// own), a run against both endpoints prints the documented
-// JSON keys (and exits 0), the small-plan scenario shows 53300 on direct and none through the
-// pooler, PgBouncer's own refusal (max_client_conn, 08P01) counts as "pooler", and SIGTERM mid-run
-// ends the command promptly with what was measured.
+// own), a run against both endpoints prints the documented JSON keys (and exits 0), the
+// small-plan scenario shows 53300 on direct and none through the pooler, PgBouncer's own refusal
+// (max_client_conn, 08P01) counts as "pooler", and SIGTERM mid-run ends the command promptly with
+// what was measured.
 #include "tests/support/sandboxfixture.h"
 #include "tests/support/testprocess.h"
 
