@@ -7,6 +7,7 @@
 #include <QRegularExpression>
 #include <QSocketNotifier>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -115,6 +116,15 @@ void printError(const QString &line)
     std::fwrite(utf8.constData(), 1, size_t(utf8.size()), stderr);
     std::fputc('\n', stderr);
     std::fflush(stderr);
+}
+
+void raiseFileDescriptorLimit()
+{
+    rlimit limit {};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
 }
 
 } // namespace poolscope::app

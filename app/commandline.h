@@ -29,9 +29,15 @@ int runSampleCommand(const QStringList &args);
 int runCheckCommand(const QStringList &args);
 int runAdviseCommand(const QStringList &args);
 int runColdStartCommand(const QStringList &args);
+int runDemoCommand(const QStringList &args);
 
 // The dashboard window (no subcommand): creates its own QApplication.
 int runDashboard(int argc, char *argv[]);
+
+// Raises the soft limit on open files to the hard one. Every client connection is a descriptor
+// (the load demo opens thousands, in the window too), and the sandbox's PgBouncer, a child,
+// inherits the limit for its own sockets. Called once at start-up, before anything is opened.
+void raiseFileDescriptorLimit();
 
 // SIGINT/SIGTERM handling for long-running commands: the first signal sets the flag returned
 // here and asks the Qt event loop (if running) to quit; a second one restores the default action.

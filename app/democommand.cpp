@@ -17,8 +17,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
-#include <sys/resource.h>
-
 #include <cmath>
 
 namespace poolscope::app {
@@ -45,17 +43,6 @@ std::optional<std::chrono::milliseconds> seconds(const QString &text)
             ? std::optional(std::chrono::milliseconds(std::llround(s * 1000)))
             : std::nullopt;
     return parseDuration(text);
-}
-
-// The soft descriptor limit up to the hard one: every client connection is a descriptor here,
-// and the sandbox's PgBouncer (a child) inherits the limit for its own sockets.
-void raiseDescriptorLimit()
-{
-    rlimit limit {};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        ::setrlimit(RLIMIT_NOFILE, &limit);
-    }
 }
 
 } // namespace
@@ -161,7 +148,6 @@ int runDemoCommand(const QStringList &args)
                         poolSize, maxClientConn, monitor,   allowRemote, json });
     if (const auto stop = parseCommandLine(parser, args))
         return *stop;
-    raiseDescriptorLimit(); // before the checks: they compare instances x pool max with it
     auto usage = [](const QString &message) {
         printError(QLatin1String(kName) + message);
         return int(ExitUsage);

@@ -13,10 +13,6 @@
 
 using namespace poolscope;
 
-namespace poolscope::app {
-int runDemoCommand(const QStringList &args); // app/democommand.cpp
-}
-
 namespace {
 
 struct Subcommand
@@ -107,6 +103,9 @@ bool wantsDashboard(int argc, char *argv[])
 
 int main(int argc, char *argv[])
 {
+    // Before the checks of the load demo (instances x pool max against it) and before the
+    // sandbox's PgBouncer inherits it; the window's Load demo page needs it as much as the CLI.
+    app::raiseFileDescriptorLimit();
     if (wantsDashboard(argc, argv))
         return app::runDashboard(argc, argv);
 

@@ -6,7 +6,7 @@
 
 #include <libpq-fe.h>
 
-#include <sys/select.h>
+#include <poll.h>
 
 namespace poolscope::testing {
 namespace {
@@ -26,13 +26,9 @@ ConnPtr connectVerbose(const QString &conninfoOrUri)
         const int socket = PQsocket(conn.get());
         if (socket < 0)
             break;
-        fd_set fds;
-        FD_ZERO(&fds);
-        FD_SET(socket, &fds);
-        timeval timeout { 10, 0 };
-        const int ready = state == PGRES_POLLING_READING
-            ? ::select(socket + 1, &fds, nullptr, nullptr, &timeout)
-            : ::select(socket + 1, nullptr, &fds, nullptr, &timeout);
+        // poll(), not select(): a descriptor above FD_SETSIZE must not corrupt the stack.
+        pollfd fd { socket, short(state == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0 };
+        const int ready = ::poll(&fd, 1, 10000);
         if (ready <= 0)
             break;
         state = PQconnectPoll(conn.get());
