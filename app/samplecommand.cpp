@@ -2,6 +2,7 @@
 #include "app/commandline.h"
 #include "core/logging/logging.h"
 #include "core/sampler/sampler.h"
+#include "core/util/csv.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -73,15 +74,6 @@ QJsonObject gapToJson(const DbError &e)
         { QStringLiteral("gap"), true },
         { QStringLiteral("error"), errorToJson(e) },
     };
-}
-
-QString csvField(QString text)
-{
-    if (text.contains(QLatin1Char(',')) || text.contains(QLatin1Char('"'))
-        || text.contains(QLatin1Char('\n')))
-        text = QLatin1Char('"') + text.replace(QLatin1Char('"'), QLatin1String("\"\""))
-            + QLatin1Char('"');
-    return text;
 }
 
 QString toCsv(const ActivitySample &s)

@@ -1,5 +1,7 @@
 #include "ui/charts/chartcsv.h"
 
+#include "core/util/csv.h"
+
 #include <QDateTime>
 #include <QString>
 
@@ -10,17 +12,6 @@
 namespace poolscope::ui {
 
 namespace {
-
-QByteArray csvField(const QString &text)
-{
-    QByteArray field = text.toUtf8();
-    if (field.contains(',') || field.contains('"') || field.contains('\n')
-        || field.contains('\r')) {
-        field.replace("\"", "\"\"");
-        field = '"' + field + '"';
-    }
-    return field;
-}
 
 QByteArray csvNumber(double value)
 {
@@ -36,7 +27,7 @@ QByteArray pointsToCsv(const QStringList &columns, const QList<QList<TimePoint>>
 {
     QByteArray csv = "time";
     for (const QString &column : columns)
-        csv += ',' + csvField(column);
+        csv += ',' + csvField(column).toUtf8();
     csv += '\n';
 
     // Merge the columns by timestamp: every series of a tick shares its time, but a series may

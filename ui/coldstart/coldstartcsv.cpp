@@ -1,20 +1,12 @@
 #include "ui/coldstart/coldstartcsv.h"
 
+#include "core/util/csv.h"
+
 #include <QStringList>
 
 namespace poolscope::ui {
 
 namespace {
-
-QString field(const QString &value)
-{
-    if (!value.contains(QLatin1Char(',')) && !value.contains(QLatin1Char('"'))
-        && !value.contains(QLatin1Char('\n')) && !value.contains(QLatin1Char('\r')))
-        return value;
-    QString quoted = value;
-    quoted.replace(QLatin1String("\""), QLatin1String("\"\""));
-    return QLatin1Char('"') + quoted + QLatin1Char('"');
-}
 
 QString ms(double value)
 {
@@ -35,8 +27,8 @@ QByteArray coldStartRunsToCsv(const QList<ColdStartRun> &runs)
                 const QStringList row {
                     QString::number(run.id),
                     started,
-                    field(result.label),
-                    field(result.displayName),
+                    csvField(result.label),
+                    csvField(result.displayName),
                     QString::number(i + 1),
                     ms(t.dnsMs),
                     ms(t.tcpMs),
@@ -45,9 +37,9 @@ QByteArray coldStartRunsToCsv(const QList<ColdStartRun> &runs)
                     ms(t.firstQueryMs),
                     ms(t.totalMs),
                     t.ok() ? QStringLiteral("true") : QStringLiteral("false"),
-                    field(t.failedPhase),
+                    csvField(t.failedPhase),
                     t.error ? errorKindName(t.error->kind) : QString(),
-                    t.error ? field(t.error->sqlstate) : QString(),
+                    t.error ? csvField(t.error->sqlstate) : QString(),
                 };
                 out += row.join(QLatin1Char(',')).toUtf8() + "\n";
             }

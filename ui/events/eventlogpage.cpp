@@ -1,5 +1,6 @@
 #include "ui/events/eventlogpage.h"
 
+#include "core/util/csv.h"
 #include "ui/events/eventlogfilter.h"
 #include "ui/events/eventlogmodel.h"
 
@@ -26,16 +27,6 @@
 
 namespace poolscope::ui {
 namespace {
-
-QString csvField(const QString &value)
-{
-    if (!value.contains(QLatin1Char(',')) && !value.contains(QLatin1Char('"'))
-        && !value.contains(QLatin1Char('\n')) && !value.contains(QLatin1Char('\r')))
-        return value;
-    QString quoted = value;
-    quoted.replace(QLatin1Char('"'), QLatin1String("\"\""));
-    return QLatin1Char('"') + quoted + QLatin1Char('"');
-}
 
 QStringList eventFields(const Event &e)
 {

@@ -1,5 +1,6 @@
 #include "ui/loaddemo/loaddemorunsmodel.h"
 
+#include "core/util/csv.h"
 #include "ui/loaddemo/loaddemotext.h"
 
 #include <QBrush>
@@ -35,16 +36,6 @@ const char *const kCsvHeader[LoadDemoRunsModel::ColumnCount] = {
     "duration_s",
     "status",
 };
-
-QString csvField(const QString &value)
-{
-    if (!value.contains(QLatin1Char(',')) && !value.contains(QLatin1Char('"'))
-        && !value.contains(QLatin1Char('\n')) && !value.contains(QLatin1Char('\r')))
-        return value;
-    QString quoted = value;
-    quoted.replace(QLatin1String("\""), QLatin1String("\"\""));
-    return QLatin1Char('"') + quoted + QLatin1Char('"');
-}
 
 QString status(const LoadDemoRunSummary &r)
 {
