@@ -1,28 +1,15 @@
 #include "ui/coldstart/coldstarthistorymodel.h"
 
+#include "ui/coldstart/coldstartformat.h"
+
 #include <QBrush>
 #include <QColor>
 #include <QLocale>
 
 namespace poolscope::ui {
 
-namespace {
-
-QString ms(double value)
-{
-    return QString::number(value, 'f', value < 10 ? 1 : 0) + QStringLiteral(" ms");
-}
-
-QColor verdictColor(const QString &verdict)
-{
-    if (verdict == QLatin1String("pass"))
-        return QColor(0x27, 0xae, 0x60);
-    if (verdict == QLatin1String("warn"))
-        return QColor(0xd3, 0x54, 0x00);
-    return QColor(0xc0, 0x39, 0x2b);
-}
-
-} // namespace
+using coldstartformat::ms;
+using coldstartformat::verdictColor;
 
 ColdStartHistoryModel::ColdStartHistoryModel(QObject *parent)
     : QAbstractTableModel(parent)

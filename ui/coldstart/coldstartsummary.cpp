@@ -1,5 +1,7 @@
 #include "ui/coldstart/coldstartsummary.h"
 
+#include "ui/coldstart/coldstartformat.h"
+
 #include <QHeaderView>
 #include <QLabel>
 #include <QTableWidget>
@@ -7,23 +9,8 @@
 
 namespace poolscope::ui {
 
-namespace {
-
-QString ms(double value)
-{
-    return QString::number(value, 'f', value < 10 ? 1 : 0) + QStringLiteral(" ms");
-}
-
-QColor verdictColor(const QString &verdict)
-{
-    if (verdict == QLatin1String("pass"))
-        return QColor(0x27, 0xae, 0x60);
-    if (verdict == QLatin1String("warn"))
-        return QColor(0xd3, 0x54, 0x00);
-    return QColor(0xc0, 0x39, 0x2b);
-}
-
-} // namespace
+using coldstartformat::ms;
+using coldstartformat::verdictColor;
 
 ColdStartSummary::ColdStartSummary(QWidget *parent)
     : QWidget(parent)
