@@ -8,7 +8,6 @@
 #include "ui/coldstart/coldstarthistorymodel.h"
 #include "ui/coldstart/coldstartpage.h"
 #include "ui/coldstart/coldstartsummary.h"
-#include "ui/mainwindow.h"
 
 #include <QAbstractItemModelTester>
 #include <QCheckBox>
@@ -17,12 +16,10 @@
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
-#include <QMenuBar>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
-#include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -157,7 +154,6 @@ private Q_SLOTS:
     void realColdPausesBackground();
     void watchedServerComparedWithSecondString();
     void remoteHostNeedsConfirmation();
-    void mainWindowHasTheTab();
 
 private:
     ColdStartRun clickRunAndWait(ColdStartPage &page, int timeoutMs = 60000);
@@ -566,33 +562,6 @@ void TestColdStartPage::remoteHostNeedsConfirmation()
     QVERIFY(!page.isRunning());
     QCOMPARE(asked.size(), 1);
     QVERIFY(page.statusLabel()->text().contains(QLatin1String("at least one")));
-}
-
-void TestColdStartPage::mainWindowHasTheTab()
-{
-    QCoreApplication::setOrganizationName(QStringLiteral("poolscope-test-coldstartpage"));
-    MonitorSession session;
-    MainWindow window(&session);
-    auto *tabs = window.findChild<QTabWidget *>();
-    QVERIFY(tabs);
-    QStringList names;
-    for (int i = 0; i < tabs->count(); ++i)
-        names << tabs->tabText(i).remove(QLatin1Char('&'));
-    const int sizing = names.indexOf(QStringLiteral("Sizing"));
-    const int cold = names.indexOf(QStringLiteral("Cold start"));
-    QVERIFY2(sizing >= 0 && cold == sizing + 1, qPrintable(names.join(QLatin1Char(','))));
-    QVERIFY(qobject_cast<ColdStartPage *>(tabs->widget(cold)));
-    QMenu *view = nullptr;
-    for (QAction *a : window.menuBar()->actions()) {
-        if (a->text().remove(QLatin1Char('&')) == QStringLiteral("View"))
-            view = a->menu();
-    }
-    QVERIFY(view);
-    QCOMPARE(view->actions().size(), tabs->count());
-    QCOMPARE(view->actions().at(cold)->shortcut(),
-             QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + cold)));
-    view->actions().at(cold)->trigger();
-    QCOMPARE(tabs->currentIndex(), cold);
 }
 
 QTEST_MAIN(TestColdStartPage)

@@ -3,7 +3,6 @@
 // loopback port) and SizingPage (recompute as you type, presets, does-not-fit, Copy, the chart).
 #include "core/monitor/monitorsession.h"
 #include "ui/check/endpointcheckpage.h"
-#include "ui/mainwindow.h"
 #include "ui/sizing/sizingchart.h"
 #include "ui/sizing/sizingpage.h"
 
@@ -13,12 +12,10 @@
 #include <QGuiApplication>
 #include <QLabel>
 #include <QLineEdit>
-#include <QMenuBar>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
-#include <QTabWidget>
 #include <QTreeWidget>
 #include <QtTest>
 #include <qcustomplot.h>
@@ -79,7 +76,6 @@ private Q_SLOTS:
     void sizingPresetUpdatesLimit();
     void sizingDoesNotFitRecommendsPooler();
     void sizingCopyAndChart();
-    void mainWindowTabs();
 };
 
 void TestIssue5Pages::checkNeonDirectServerless()
@@ -294,35 +290,6 @@ void TestIssue5Pages::sizingCopyAndChart()
     QCOMPARE(page.result()->maxConnections, 450);
     QVERIFY(page.limitLabel()->text().contains(QStringLiteral("live")));
     QVERIFY(!page.presetCombo()->isEnabled());
-}
-
-void TestIssue5Pages::mainWindowTabs()
-{
-    QCoreApplication::setOrganizationName(QStringLiteral("poolscope-test-issue5"));
-    MonitorSession session;
-    MainWindow window(&session);
-    auto *tabs = window.findChild<QTabWidget *>();
-    QVERIFY(tabs);
-    QStringList names;
-    for (int i = 0; i < tabs->count(); ++i)
-        names << tabs->tabText(i).remove(QLatin1Char('&'));
-    const int check = names.indexOf(QStringLiteral("Endpoint check"));
-    const int sizing = names.indexOf(QStringLiteral("Sizing"));
-    QVERIFY2(check >= 0 && sizing >= 0, qPrintable(names.join(QLatin1Char(','))));
-    QVERIFY(qobject_cast<EndpointCheckPage *>(tabs->widget(check)));
-    QVERIFY(qobject_cast<SizingPage *>(tabs->widget(sizing)));
-    // View-menu shortcuts follow the tab order.
-    QMenu *view = nullptr;
-    for (QAction *a : window.menuBar()->actions()) {
-        if (a->text().remove(QLatin1Char('&')) == QStringLiteral("View"))
-            view = a->menu();
-    }
-    QVERIFY(view);
-    QCOMPARE(view->actions().size(), tabs->count());
-    QCOMPARE(view->actions().at(sizing)->shortcut(),
-             QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + sizing)));
-    view->actions().at(check)->trigger();
-    QCOMPARE(tabs->currentIndex(), check);
 }
 
 QTEST_MAIN(TestIssue5Pages)

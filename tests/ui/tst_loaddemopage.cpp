@@ -13,7 +13,6 @@
 #include "ui/loaddemo/loaddemorunsmodel.h"
 #include "ui/loaddemo/loaddemosandbox.h"
 #include "ui/loaddemo/loaddemotext.h"
-#include "ui/mainwindow.h"
 
 #include <QAbstractItemModelTester>
 #include <QComboBox>
@@ -22,11 +21,9 @@
 #include <QFile>
 #include <QImage>
 #include <QLabel>
-#include <QMenuBar>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
-#include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -144,7 +141,6 @@ private Q_SLOTS:
     void smallPlanOnADedicatedSandbox();
     void stopMidRunReturnsToBaseline();
     void remoteHostNeedsConfirmation();
-    void mainWindowHasTheTab();
 
 private:
     // Client backends of the session sandbox's app database, on a connection of the test's own
@@ -490,34 +486,6 @@ void TestLoadDemoPage::remoteHostNeedsConfirmation()
     QVERIFY(page.comparisonLabel()->text().contains(QLatin1String("did not run")));
     for (const QString &text : visibleTexts(page))
         QVERIFY2(!text.contains(secret), qPrintable(text));
-}
-
-void TestLoadDemoPage::mainWindowHasTheTab()
-{
-    QCoreApplication::setOrganizationName(QStringLiteral("poolscope-test-loaddemopage"));
-    MonitorSession session;
-    MainWindow window(&session);
-    auto *tabs = window.findChild<QTabWidget *>();
-    QVERIFY(tabs);
-    QStringList names;
-    for (int i = 0; i < tabs->count(); ++i)
-        names << tabs->tabText(i).remove(QLatin1Char('&'));
-    const int cold = names.indexOf(QStringLiteral("Cold start"));
-    const int demo = names.indexOf(QStringLiteral("Load demo"));
-    QVERIFY2(cold >= 0 && demo == cold + 1, qPrintable(names.join(QLatin1Char(','))));
-    QVERIFY(qobject_cast<LoadDemoPage *>(tabs->widget(demo)));
-    QMenu *view = nullptr;
-    for (QAction *a : window.menuBar()->actions()) {
-        if (a->text().remove(QLatin1Char('&')) == QStringLiteral("View"))
-            view = a->menu();
-    }
-    QVERIFY(view);
-    QCOMPARE(view->actions().size(), tabs->count());
-    QVERIFY(demo < 9); // Ctrl+1 ... Ctrl+9 only
-    QCOMPARE(view->actions().at(demo)->shortcut(),
-             QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + demo)));
-    view->actions().at(demo)->trigger();
-    QCOMPARE(tabs->currentIndex(), demo);
 }
 
 QTEST_MAIN(TestLoadDemoPage)
