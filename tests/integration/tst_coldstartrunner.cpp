@@ -171,19 +171,25 @@ private Q_SLOTS:
 
     void destructorDuringARunJoins()
     {
-        // PgBouncer may keep server connections of the pooled runs above under the probe's
-        // application_name: only the direct endpoint here, counted against what was there.
+        // An application_name of this test's own (the probe keeps one given in the conninfo):
+        // backends of the earlier tests (PgBouncer's server connections, a cancelled probe's
+        // connection still exiting) cannot move the count. Only the direct endpoint.
+        const QString name = QStringLiteral("tst-coldstartrunner-destructor");
         const QString probeConnections =
-            QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                           "'poolscope-coldstart'");
-        const QString baseline = querySingleValue(m_sandbox.adminUri(), probeConnections);
-        QVERIFY(!baseline.isEmpty());
+            QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE application_name = '%1'")
+                .arg(name);
+        QCOMPARE(querySingleValue(m_sandbox.adminUri(), probeConnections), QStringLiteral("0"));
         auto runner = std::make_unique<ColdStartRunner>();
         QSignalSpy trials(runner.get(), &ColdStartRunner::trialFinished);
         ColdStartRequest r = request(1000, 5);
         r.targets.removeLast();
+        r.targets.first().conninfo =
+            withUriParameter(m_sandbox.directUri(), QStringLiteral("application_name"), name);
         QVERIFY(runner->start(r));
         QVERIFY(trials.wait(10000));
+        // The probe's connection is there while it runs: the query below can see it.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            querySingleValue(m_sandbox.adminUri(), probeConnections) != QStringLiteral("0"), 5000);
         QElapsedTimer timer;
         timer.start();
         runner.reset();
@@ -191,7 +197,7 @@ private Q_SLOTS:
         QTest::qWait(100); // posted signals of the dead runner are dropped, not delivered
         // The probe's connections are closed: none is left behind.
         QTRY_COMPARE_WITH_TIMEOUT(querySingleValue(m_sandbox.adminUri(), probeConnections),
-                                  baseline, 5000);
+                                  QStringLiteral("0"), 5000);
     }
 
     // Last: the session's own sandbox changes PGPASSFILE for this process (restored at the end).
