@@ -46,8 +46,10 @@ private Q_SLOTS:
         QVERIFY2(!report.error, qPrintable(report.error ? report.error->summary() : QString()));
         QCOMPARE(report.okTrials(), 3);
         for (const ColdStartTrial &t : report.trials) {
-            // The sandbox refuses the SSLRequest (no TLS): that costs one round trip, counted
-            // under auth; SCRAM needs the startup packet plus two exchanges: >= 3 round trips.
+            // The sandbox speaks TLS: the SSLRequest and the TLS 1.3 handshake are a round trip
+            // each. SCRAM needs the startup packet plus two exchanges: >= 3 round trips.
+            QVERIFY2(t.tls.startsWith(QLatin1String("TLSv1.3")), qPrintable(t.tls));
+            QVERIFY2(t.tlsMs >= 2 * kRoundTripMs - 1, qPrintable(QString::number(t.tlsMs)));
             QVERIFY2(t.authMs >= 3 * kRoundTripMs - 1, qPrintable(QString::number(t.authMs)));
             QVERIFY2(t.firstQueryMs >= kRoundTripMs - 1,
                      qPrintable(QString::number(t.firstQueryMs)));
