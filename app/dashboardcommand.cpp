@@ -109,12 +109,17 @@ int runDashboard(int argc, char *argv[])
         QStringLiteral("--demo: delay the sandbox's traffic by N ms each way, like a "
                        "remote region (default 0)."),
         QStringLiteral("N"), QStringLiteral("0"));
+    const QCommandLineOption page(
+        QStringLiteral("page"),
+        QStringLiteral("Open on this page: %1 (default: the last one shown).")
+            .arg(ui::MainWindow::pageNames().join(QStringLiteral(", "))),
+        QStringLiteral("NAME"));
     QCommandLineOption reportPaint(
         QStringLiteral("report-first-paint"),
         QStringLiteral("Print 'first_paint' on stdout when the window is first painted."));
     reportPaint.setFlags(QCommandLineOption::HiddenFromHelp);
-    parser.addOptions(
-        { demo, console, interval, maxConnections, latency, screenshot, quitAfter, reportPaint });
+    parser.addOptions({ demo, console, interval, maxConnections, latency, page, screenshot,
+                        quitAfter, reportPaint });
     if (!parser.parse(QApplication::arguments())) {
         printError(QStringLiteral("poolscope: ") + parser.errorText());
         return ExitUsage;
@@ -126,6 +131,13 @@ int runDashboard(int argc, char *argv[])
     if (parser.isSet(QStringLiteral("version"))) {
         printLine(QStringLiteral("poolscope ") + QApplication::applicationVersion());
         return ExitOk;
+    }
+
+    if (parser.isSet(page) && !ui::MainWindow::pageNames().contains(parser.value(page))) {
+        printError(
+            QStringLiteral("poolscope: --page takes one of %1, not '%2'")
+                .arg(ui::MainWindow::pageNames().join(QStringLiteral(", ")), parser.value(page)));
+        return ExitUsage;
     }
 
     MonitorSession::Options options;
@@ -209,6 +221,8 @@ int runDashboard(int argc, char *argv[])
     });
 
     installTerminationHandler(); // SIGTERM/SIGINT quit the event loop; the session stops below
+    if (parser.isSet(page))
+        window.showPage(parser.value(page));
     window.show();
     if (options.startSandbox)
         window.statusBar()->showMessage(

@@ -52,6 +52,10 @@ MainWindow::MainWindow(MonitorSession *session, QWidget *parent)
     m_pages->addTab(new SizingPage(session, m_pages), tr("Si&zing"));
     m_pages->addTab(new ColdStartPage(session, m_pages), tr("C&old start"));
     m_pages->addTab(new LoadDemoPage(session, m_pages), tr("&Load demo"));
+    const QStringList names = pageNames();
+    Q_ASSERT(names.size() == m_pages->count());
+    for (int i = 0; i < m_pages->count(); ++i)
+        m_pages->widget(i)->setObjectName(names.value(i));
     layout->addWidget(m_pages, 1);
     setCentralWidget(central);
 
@@ -153,7 +157,29 @@ QJsonObject MainWindow::diagnostics() const
         ++index;
     }
     return QJsonObject { { QStringLiteral("plots"), plots },
-                         { QStringLiteral("title"), windowTitle() } };
+                         { QStringLiteral("title"), windowTitle() },
+                         { QStringLiteral("page"), currentPageName() } };
+}
+
+QStringList MainWindow::pageNames()
+{
+    return { QStringLiteral("overview"), QStringLiteral("sessions"), QStringLiteral("events"),
+             QStringLiteral("check"),    QStringLiteral("sizing"),   QStringLiteral("coldstart"),
+             QStringLiteral("loaddemo") };
+}
+
+bool MainWindow::showPage(const QString &name)
+{
+    const int index = pageNames().indexOf(name);
+    if (index < 0 || index >= m_pages->count())
+        return false;
+    m_pages->setCurrentIndex(index);
+    return true;
+}
+
+QString MainWindow::currentPageName() const
+{
+    return pageNames().value(m_pages->currentIndex());
 }
 
 void MainWindow::restoreLayout()

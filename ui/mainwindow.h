@@ -26,8 +26,15 @@ public:
     explicit MainWindow(MonitorSession *session, QWidget *parent = nullptr);
     ~MainWindow() override;
 
-    // What the charts hold, for the screenshot self-test: points per plot.
+    // What the charts hold, for the screenshot self-test: points per plot, and the page shown.
     QJsonObject diagnostics() const;
+
+    // The pages' stable names for `poolscope --page NAME`, in tab order: overview, sessions,
+    // events, check, sizing, coldstart, loaddemo.
+    static QStringList pageNames();
+    // Shows the page with that name; false (nothing changes) for an unknown name.
+    bool showPage(const QString &name);
+    QString currentPageName() const;
     QTabWidget *pages() const { return m_pages; }
 
 Q_SIGNALS:

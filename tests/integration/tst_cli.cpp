@@ -48,6 +48,9 @@ private Q_SLOTS:
         QTest::newRow("unknown bench flag")
             << QStringList { QStringLiteral("bench"), QStringLiteral("host=127.0.0.1"),
                              QStringLiteral("--frobnicate") };
+        QTest::newRow("window: unknown page (before any sandbox starts)")
+            << QStringList { QStringLiteral("--demo"), QStringLiteral("--page"),
+                             QStringLiteral("nowhere") };
         QTest::newRow("bench without conninfo") << QStringList { QStringLiteral("bench") };
         QTest::newRow("bench zero workers")
             << QStringList { QStringLiteral("bench"), QStringLiteral("host=127.0.0.1"),

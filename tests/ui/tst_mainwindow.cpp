@@ -90,6 +90,18 @@ void TestMainWindow::everyPageIsATabWithItsShortcut()
         QCOMPARE(view->actions().at(i)->shortcut(),
                  QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));
     }
+    // `poolscope --page NAME` names every tab, in order.
+    const QStringList names = MainWindow::pageNames();
+    QCOMPARE(names.size(), pages);
+    for (int i = 0; i < pages; ++i) {
+        QVERIFY(window.showPage(names.at(i)));
+        QCOMPARE(tabs->currentIndex(), i);
+        QCOMPARE(window.currentPageName(), names.at(i));
+        QCOMPARE(window.diagnostics().value(QStringLiteral("page")).toString(), names.at(i));
+    }
+    QVERIFY(!window.showPage(QStringLiteral("no-such-page")));
+    QCOMPARE(tabs->currentIndex(), pages - 1);
+
     // Triggering an action shows its page, whichever was current before.
     for (int i : { pages - 1, 0, 5, 3 }) {
         view->actions().at(i)->trigger();
