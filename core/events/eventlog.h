@@ -26,15 +26,15 @@ struct Event
         Action,     // something the operator did (cancel, terminate, export)
     };
 
-    quint64 sequence = 0;  // increasing, unique within a log
-    QDateTime time;        // UTC
+    quint64 sequence = 0; // increasing, unique within a log
+    QDateTime time;       // UTC
     Level level = Level::Info;
     Category category = Category::Log;
-    QString subsystem;     // "pool", "sampler", "sandbox", "ui", ...
-    QString message;       // already redacted
-    QString sqlstate;      // typed errors only
-    QString errorKind;     // errorKindName(), typed errors only
-    QString remedy;        // typed errors only
+    QString subsystem; // "pool", "sampler", "sandbox", "ui", ...
+    QString message;   // already redacted
+    QString sqlstate;  // typed errors only
+    QString errorKind; // errorKindName(), typed errors only
+    QString remedy;    // typed errors only
 };
 
 // A bounded, thread-safe event log (the newest `capacity` events are kept). Anything may append
