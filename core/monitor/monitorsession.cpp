@@ -69,7 +69,7 @@ void MonitorSession::start(const Options &options)
                 if (m_options.demoWorkload) {
                     m_workload =
                         std::make_unique<DemoWorkload>(endpoints.directUri, endpoints.pooledUri);
-                    m_workload->setPaused(m_backgroundPaused);
+                    m_workload->setPaused(m_backgroundPaused || m_workloadPausedForDemo);
                 }
                 // The superuser sees every session in full; the sampler excludes its own.
                 startWatching(endpoints.adminUri, endpoints.poolerConsoleUri);
@@ -163,13 +163,28 @@ void MonitorSession::setBackgroundPaused(bool paused)
     if (m_sampler)
         m_sampler->setPace(paused ? SamplerPace::Asleep : m_pace);
     if (m_workload)
-        m_workload->setPaused(paused);
+        m_workload->setPaused(paused || m_workloadPausedForDemo);
     m_events.appendAction(
         QStringLiteral("monitor"),
         paused ? QStringLiteral("Background polling paused for a real-cold test: the dashboard's "
                                 "own queries keep a scale-to-zero compute awake (Neon suspends "
                                 "after 5 minutes without queries)")
                : QStringLiteral("Background polling resumed after the real-cold test"));
+}
+
+void MonitorSession::setDemoWorkloadPaused(bool paused)
+{
+    if (paused == m_workloadPausedForDemo)
+        return;
+    m_workloadPausedForDemo = paused;
+    if (!m_workload)
+        return;
+    m_workload->setPaused(paused || m_backgroundPaused);
+    m_events.appendAction(
+        QStringLiteral("monitor"),
+        paused ? QStringLiteral("Demo workload paused while the load demo runs on the sandbox: "
+                                "its connections would move the load demo's baseline")
+               : QStringLiteral("Demo workload resumed after the load demo"));
 }
 
 void MonitorSession::stop()

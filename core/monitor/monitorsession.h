@@ -73,6 +73,12 @@ public:
     void setBackgroundPaused(bool paused);
     bool backgroundPaused() const { return m_backgroundPaused; }
 
+    // A load demo on the session's own sandbox (the Load demo page): the embedded demo workload
+    // holds off meanwhile, since its connections would move the demo's server-side baseline and
+    // it would collect the demo's 53300 errors. The sampler keeps sampling. Logged once each way.
+    void setDemoWorkloadPaused(bool paused);
+    bool demoWorkloadPaused() const { return m_workloadPausedForDemo; }
+
 Q_SIGNALS:
     void watching(const QString &displayName); // sampler started
     void sandboxFailed(const QString &message);
@@ -99,6 +105,7 @@ private:
     bool m_unreachable = false;
     SamplerPace m_pace = SamplerPace::Live;
     bool m_backgroundPaused = false;
+    bool m_workloadPausedForDemo = false;
 };
 
 } // namespace poolscope

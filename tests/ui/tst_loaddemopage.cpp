@@ -388,8 +388,11 @@ void TestLoadDemoPage::stopMidRunReturnsToBaseline()
     const int baseline = serverCount();
     QVERIFY(baseline >= 0);
     QSignalSpy finished(&page, &LoadDemoPage::demoFinished);
+    QVERIFY(!m_session.demoWorkloadPaused());
     QTest::mouseClick(page.startButton(), Qt::LeftButton);
     QCOMPARE(page.phase(), LoadDemoPage::Phase::Running);
+    // The session's own demo workload holds off while the load demo uses its sandbox.
+    QVERIFY(m_session.demoWorkloadPaused());
     QTRY_VERIFY_WITH_TIMEOUT(
         page.store()
                 .raw(loaddemoseries::ServerConnections, 0, std::numeric_limits<qint64>::max())
@@ -406,7 +409,8 @@ void TestLoadDemoPage::stopMidRunReturnsToBaseline()
     QVERIFY2(stopping.elapsed() < 10000, qPrintable(QString::number(stopping.elapsed())));
     const LoadDemoReport report = finished.constFirst().constFirst().value<LoadDemoReport>();
     QVERIFY(report.cancelled);
-    QCOMPARE(report.runs.size(), 1); // stopped during direct: pooled never started
+    QVERIFY(!m_session.demoWorkloadPaused()); // resumed with the end of the demo
+    QCOMPARE(report.runs.size(), 1);          // stopped during direct: pooled never started
     QVERIFY(report.runs.constFirst().cancelled);
     QCOMPARE(page.runsModel()->rowCount(), 1);
     QCOMPARE(cell(page, 0, LoadDemoRunsModel::Status), QStringLiteral("stopped"));

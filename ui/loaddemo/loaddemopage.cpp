@@ -77,6 +77,8 @@ LoadDemoPage::~LoadDemoPage()
     // The run first (it may be using the dedicated sandbox): stop, join, every connection closed.
     delete m_runner;
     m_runner = nullptr;
+    if (m_session)
+        m_session->setDemoWorkloadPaused(false);
     delete m_sandbox; // waits for its thread: the servers are gone when this returns
     m_sandbox = nullptr;
 }

@@ -49,7 +49,9 @@ void LoadDemoPage::start()
         request.config = config;
         request.targets = loadDemoSandboxTargets(*endpoints, which, endpoints->poolSize);
         m_usesDemoSandbox = false;
-        launch(request);
+        // The `--demo` workload shares this sandbox: hold it off so the baseline stays put.
+        if (launch(request))
+            m_session->setDemoWorkloadPaused(true);
         return;
     }
     case Target::DedicatedSandbox: {
@@ -249,6 +251,8 @@ void LoadDemoPage::onRunFinished(const LoadDemoRunSummary &summary)
 
 void LoadDemoPage::onFinished(const LoadDemoReport &report)
 {
+    if (m_session)
+        m_session->setDemoWorkloadPaused(false);
     if (m_usesDemoSandbox)
         m_sandbox->stop();
     m_warning->hide();
