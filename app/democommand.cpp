@@ -1,6 +1,6 @@
 // poolscope demo [--target direct|pooled|both|<URI>] [--instances K] [--pool MIN:MAX] [--rate R]
 //                [--hold-ms H] [--duration S] [--max-connections N] [--pool-size N] [--json]
-//                [--scenario NAME] [--allow-remote] ...
+//                [--scenario NAME] [--compare-pool MIN:MAX] [--allow-remote] ...
 // The load demo (issue 7): starts a sandbox sized by --max-connections/--pool-size (unless a URI
 // is given), runs the simulated serverless fan-out against its direct and/or pooled endpoint,
 // prints live figures and a side-by-side summary (or JSON), and stops every server it started.
@@ -17,7 +17,11 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
+#include <tuple>
+#include <utility>
 
 namespace poolscope::app {
 namespace {
@@ -141,7 +145,13 @@ int runDemoCommand(const QStringList &args)
                                          QStringLiteral("Allow a target that is not on this "
                                                         "machine (instances, pool, rate, hold and "
                                                         "duration are then capped)."));
+    const QCommandLineOption comparePool(
+        QStringLiteral("compare-pool"),
+        QStringLiteral("Run every target again with this pool size (pool size A vs B, side by "
+                       "side)."),
+        QStringLiteral("MIN:MAX"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print one JSON object."));
+    parser.addOptions({ comparePool });
     parser.addOptions({ target,   scenario,      instances, pool,        rate,
                         hold,     holdMode,      duration,  acquire,     burst,
                         warmup,   idleScale,     workers,   seed,        maxConnections,
@@ -178,19 +188,27 @@ int runDemoCommand(const QStringList &args)
                 QStringLiteral("--instances takes 1-%1").arg(LoadDemoLimits::kMaxInstances));
         config.instances = *v;
     }
-    if (parser.isSet(pool)) {
-        const QStringList parts = parser.value(pool).split(QLatin1Char(':'));
+    // MIN:MAX with 0 <= MIN <= MAX <= the cap, for --pool and --compare-pool.
+    const auto poolSizes = [](const QString &text) -> std::optional<std::pair<int, int>> {
+        const QStringList parts = text.split(QLatin1Char(':'));
         const auto lo =
             parts.size() == 2 ? intIn(parts[0], 0, LoadDemoLimits::kMaxPoolSize) : std::nullopt;
         const auto hi =
             parts.size() == 2 ? intIn(parts[1], 1, LoadDemoLimits::kMaxPoolSize) : std::nullopt;
         if (!lo || !hi || *lo > *hi)
-            return usage(
-                QStringLiteral("--pool takes MIN:MAX with 0 <= MIN <= MAX <= %1, e.g. 2:10")
-                    .arg(LoadDemoLimits::kMaxPoolSize));
-        config.pool.minSize = *lo;
-        config.pool.maxSize = *hi;
+            return std::nullopt;
+        return std::pair { *lo, *hi };
+    };
+    for (const QCommandLineOption *option : { &pool, &comparePool }) {
+        if (parser.isSet(*option) && !poolSizes(parser.value(*option)))
+            return usage(QStringLiteral("--%1 takes MIN:MAX with 0 <= MIN <= MAX <= %2, e.g. 2:10")
+                             .arg(option->names().constFirst())
+                             .arg(LoadDemoLimits::kMaxPoolSize));
     }
+    if (parser.isSet(pool))
+        std::tie(config.pool.minSize, config.pool.maxSize) = *poolSizes(parser.value(pool));
+    const auto secondPool = parser.isSet(comparePool) ? poolSizes(parser.value(comparePool))
+                                                      : std::optional<std::pair<int, int>>();
     if (parser.isSet(rate)) {
         bool ok = false;
         config.ratePerSecond = parser.value(rate).toDouble(&ok);
@@ -303,7 +321,10 @@ int runDemoCommand(const QStringList &args)
         // own refusal, 08P01); by default it makes room for every instance's pool.
         options.maxClientConnections = parser.isSet(maxClientConn)
             ? maxClient
-            : std::max(maxClient, config.instances * config.pool.maxSize + 16);
+            : std::max(maxClient,
+                       config.instances
+                               * std::max(config.pool.maxSize, secondPool ? secondPool->second : 0)
+                           + 16);
         if (options.maxConnections < options.superuserReservedConnections + 2)
             return usage(QStringLiteral("--max-connections must leave room above the %1 "
                                         "superuser-reserved slots")
@@ -360,7 +381,25 @@ int runDemoCommand(const QStringList &args)
                 printLine(loadDemoLiveLine(s));
         };
     }
-    const LoadDemoReport report = runLoadDemo(request, &terminationRequested(), callbacks);
+    LoadDemoReport report = runLoadDemo(request, &terminationRequested(), callbacks);
+    if (secondPool && !report.refused && !report.cancelled) {
+        // Pool size A vs B: every target again with the second pool, its runs after the first.
+        request.config.pool.minSize = secondPool->first;
+        request.config.pool.maxSize = secondPool->second;
+        if (!asJson)
+            printLine(QStringLiteral("\nagain with pool %1:%2")
+                          .arg(secondPool->first)
+                          .arg(secondPool->second));
+        const LoadDemoReport second = runLoadDemo(request, &terminationRequested(), callbacks);
+        report.runs += second.runs;
+        report.cancelled = second.cancelled;
+        report.refused = second.refused;
+        for (const QString &w : second.warnings) {
+            if (!report.warnings.contains(w))
+                report.warnings << w;
+        }
+        report.finishedAt = second.finishedAt;
+    }
     if (report.refused) {
         printError(QLatin1String(kName) + *report.refused);
         return ExitUsage;

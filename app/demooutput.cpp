@@ -56,6 +56,9 @@ QJsonObject loadDemoRunJson(const LoadDemoRunSummary &r)
     return QJsonObject {
         { QStringLiteral("target"), r.target },
         { QStringLiteral("display_name"), r.displayName },
+        { QStringLiteral("instances"), r.config.instances },
+        { QStringLiteral("pool_min"), r.config.pool.minSize },
+        { QStringLiteral("pool_max"), r.config.pool.maxSize },
         { QStringLiteral("pooled"), r.pooled },
         { QStringLiteral("requests"), r.requests },
         { QStringLiteral("ok"), r.ok },
@@ -118,6 +121,13 @@ void printLoadDemoSummary(const LoadDemoReport &report)
         { QStringLiteral("endpoint"),
           [](const auto &r) {
               return r.displayName;
+          } },
+        { QStringLiteral("instances x pool"),
+          [](const auto &r) {
+              return QStringLiteral("%1 x %2:%3")
+                  .arg(r.config.instances)
+                  .arg(r.config.pool.minSize)
+                  .arg(r.config.pool.maxSize);
           } },
         { QStringLiteral("requests"),
           [](const auto &r) {

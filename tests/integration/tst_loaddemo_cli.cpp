@@ -60,6 +60,8 @@ private Q_SLOTS:
         QTest::addColumn<QString>("message");
         QTest::newRow("pool min > max") << words({ "--pool", "5:2" }) << QStringLiteral("--pool");
         QTest::newRow("pool not a pair") << words({ "--pool", "5" }) << QStringLiteral("--pool");
+        QTest::newRow("compare-pool min > max")
+            << words({ "--compare-pool", "4:2" }) << QStringLiteral("--compare-pool");
         QTest::newRow("no instances")
             << words({ "--instances", "0" }) << QStringLiteral("--instances");
         QTest::newRow("too many instances")
@@ -140,6 +142,34 @@ private Q_SLOTS:
                      .toInt(),
                  30);
         QVERIFY(!QString::fromUtf8(run.out).contains(QLatin1String("password")));
+    }
+
+    void comparePoolRunsEachTargetWithBothPools()
+    {
+        // Pool size A vs B side by side: 5 instances with 1:1, then with 2:4. Each instance's
+        // pool keeps its minimum open once it has served a request, so the server sees at most
+        // 5 connections with A and (once every instance is up) 10 or more with B.
+        const ProcessRun run = runDemo(
+            words({ "--target", "direct", "--instances", "5", "--pool", "1:1", "--compare-pool",
+                    "2:4", "--rate", "60", "--hold-ms", "50", "--duration", "1.5",
+                    "--max-connections", "40", "--seed", "7", "--json" }));
+        QVERIFY2(run.exitCode == 0, qPrintable(runText(run)));
+        const QJsonArray runs = parse(run).value(QStringLiteral("runs")).toArray();
+        QCOMPARE(runs.size(), 2);
+        const QJsonObject a = runs.at(0).toObject();
+        const QJsonObject b = runs.at(1).toObject();
+        for (const QJsonObject &r : { a, b }) {
+            QCOMPARE(r.value(QStringLiteral("target")).toString(), QStringLiteral("direct"));
+            QCOMPARE(r.value(QStringLiteral("instances")).toInt(), 5);
+            QVERIFY(r.value(QStringLiteral("returned_to_baseline")).toBool());
+        }
+        QCOMPARE(a.value(QStringLiteral("pool_max")).toInt(), 1);
+        QCOMPARE(b.value(QStringLiteral("pool_min")).toInt(), 2);
+        QCOMPARE(b.value(QStringLiteral("pool_max")).toInt(), 4);
+        QVERIFY2(a.value(QStringLiteral("peak_server_connections")).toInt() <= 5,
+                 qPrintable(runText(run)));
+        QVERIFY2(b.value(QStringLiteral("peak_server_connections")).toInt() >= 6,
+                 qPrintable(runText(run)));
     }
 
     void smallPlanScenarioShowsTheDifference()
