@@ -192,9 +192,10 @@ void TestLoadDemoPage::runsModelAndComparison()
                 .contains(QLatin1String("Remedy")));
     const QList<QByteArray> csv = model.toCsv().trimmed().split('\n');
     QCOMPARE(csv.size(), 4);
-    QVERIFY(csv.at(0).startsWith("demo,target,endpoint,requests,ok,too_many_connections,"));
+    QVERIFY(csv.at(0).startsWith(
+        "demo,target,endpoint,instances,pool,requests,ok,too_many_connections,"));
     QCOMPARE(csv.at(0).split(',').size(), int(LoadDemoRunsModel::ColumnCount));
-    QCOMPARE(csv.at(2).split(',').at(5), QByteArray("5"));
+    QCOMPARE(csv.at(2).split(',').at(7), QByteArray("5"));
 
     // The comparison in plain words, the pooled and the direct figures next to each other.
     const QStringList words =
@@ -356,7 +357,14 @@ void TestLoadDemoPage::smallPlanOnADedicatedSandbox()
     QVERIFY(lines.at(0).startsWith("demo,target,"));
     QVERIFY(lines.at(1).startsWith("1,direct,"));
     QVERIFY(lines.at(2).startsWith("1,pooled,"));
-    QCOMPARE(lines.at(1).split(',').at(5).toLongLong(), direct.errors.tooManyConnections);
+    QCOMPARE(lines.at(1).split(',').at(7).toLongLong(), direct.errors.tooManyConnections);
+    // Instances and pool: runs of pool size A and B read side by side.
+    QCOMPARE(lines.at(1).split(',').at(3).toInt(), direct.config.instances);
+    QCOMPARE(lines.at(1).split(',').at(4),
+             QStringLiteral("%1:%2")
+                 .arg(direct.config.pool.minSize)
+                 .arg(direct.config.pool.maxSize)
+                 .toUtf8());
     QTest::mouseClick(page.exportPngButton(), Qt::LeftButton);
     QFile png(pngPath);
     QVERIFY(png.open(QIODevice::ReadOnly));

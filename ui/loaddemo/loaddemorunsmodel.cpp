@@ -15,6 +15,8 @@ const char *const kCsvHeader[LoadDemoRunsModel::ColumnCount] = {
     "demo",
     "target",
     "endpoint",
+    "instances",
+    "pool",
     "requests",
     "ok",
     "too_many_connections",
@@ -93,6 +95,10 @@ QString LoadDemoRunsModel::text(const Row &row, int column) const
         return r.target;
     case Endpoint:
         return r.displayName;
+    case Instances:
+        return QString::number(r.config.instances);
+    case Pool: // MIN:MAX, so runs of pool size A and B read side by side
+        return QStringLiteral("%1:%2").arg(r.config.pool.minSize).arg(r.config.pool.maxSize);
     case Requests:
         return QString::number(r.requests);
     case Ok:
@@ -188,6 +194,8 @@ QVariant LoadDemoRunsModel::headerData(int section, Qt::Orientation orientation,
         tr("Demo"),
         tr("Target"),
         tr("Endpoint"),
+        tr("Instances"),
+        tr("Pool"),
         tr("Requests"),
         tr("OK"),
         tr("Too many (53300)"),
@@ -278,6 +286,8 @@ QByteArray LoadDemoRunsModel::toCsv() const
             QString::number(row.demo),
             csvField(r.target),
             csvField(r.displayName),
+            QString::number(r.config.instances),
+            QStringLiteral("%1:%2").arg(r.config.pool.minSize).arg(r.config.pool.maxSize),
             QString::number(r.requests),
             QString::number(r.ok),
             QString::number(r.errors.tooManyConnections),

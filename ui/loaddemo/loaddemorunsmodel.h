@@ -22,6 +22,8 @@ public:
         Demo,
         Target,
         Endpoint,
+        Instances,
+        Pool,
         Requests,
         Ok,
         TooManyConnections,
