@@ -207,8 +207,12 @@ int runDemoCommand(const QStringList &args)
     }
     if (parser.isSet(pool))
         std::tie(config.pool.minSize, config.pool.maxSize) = *poolSizes(parser.value(pool));
-    const auto secondPool = parser.isSet(comparePool) ? poolSizes(parser.value(comparePool))
-                                                      : std::optional<std::pair<int, int>>();
+    // Pool size B of --compare-pool as a plain config (a std::optional<std::pair> here trips
+    // GCC 12's -Wmaybe-uninitialized at -O2): maxSize 0 = no second run.
+    LoadDemoPoolProfile secondPool = config.pool;
+    secondPool.maxSize = 0;
+    if (parser.isSet(comparePool))
+        std::tie(secondPool.minSize, secondPool.maxSize) = *poolSizes(parser.value(comparePool));
     if (parser.isSet(rate)) {
         bool ok = false;
         config.ratePerSecond = parser.value(rate).toDouble(&ok);
@@ -322,9 +326,7 @@ int runDemoCommand(const QStringList &args)
         options.maxClientConnections = parser.isSet(maxClientConn)
             ? maxClient
             : std::max(maxClient,
-                       config.instances
-                               * std::max(config.pool.maxSize, secondPool ? secondPool->second : 0)
-                           + 16);
+                       config.instances * std::max(config.pool.maxSize, secondPool.maxSize) + 16);
         if (options.maxConnections < options.superuserReservedConnections + 2)
             return usage(QStringLiteral("--max-connections must leave room above the %1 "
                                         "superuser-reserved slots")
@@ -382,14 +384,14 @@ int runDemoCommand(const QStringList &args)
         };
     }
     LoadDemoReport report = runLoadDemo(request, &terminationRequested(), callbacks);
-    if (secondPool && !report.refused && !report.cancelled) {
+    if (secondPool.maxSize > 0 && !report.refused && !report.cancelled) {
         // Pool size A vs B: every target again with the second pool, its runs after the first.
-        request.config.pool.minSize = secondPool->first;
-        request.config.pool.maxSize = secondPool->second;
+        request.config.pool.minSize = secondPool.minSize;
+        request.config.pool.maxSize = secondPool.maxSize;
         if (!asJson)
             printLine(QStringLiteral("\nagain with pool %1:%2")
-                          .arg(secondPool->first)
-                          .arg(secondPool->second));
+                          .arg(secondPool.minSize)
+                          .arg(secondPool.maxSize));
         const LoadDemoReport second = runLoadDemo(request, &terminationRequested(), callbacks);
         report.runs += second.runs;
         report.cancelled = second.cancelled;
