@@ -13,7 +13,6 @@
 #include <QTest>
 
 #include <pwd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -36,18 +35,6 @@ bool processGone(qint64 pid)
         return true;
     const char state = text.at(close + 2);
     return state == 'Z' || state == 'X';
-}
-
-mode_t modeOf(const QString &path, uid_t *owner = nullptr)
-{
-    struct stat info
-    {
-    };
-    if (::stat(QFile::encodeName(path).constData(), &info) != 0)
-        return 0;
-    if (owner)
-        *owner = info.st_uid;
-    return info.st_mode & 07777;
 }
 
 // `poolscope sandbox` as a child process, with the key=value lines it printed.
@@ -115,8 +102,6 @@ private Q_SLOTS:
     void cleanupTestCase();
 
 private:
-    QStringList passwords() const;
-
     std::shared_ptr<LogCapture> m_log;
     SandboxFixture m_sandbox;
 };
@@ -186,9 +171,9 @@ void TstSandbox::filesArePrivate()
 {
     const auto &e = m_sandbox.endpoints();
     uid_t owner = 0;
-    QCOMPARE(modeOf(e.passFile, &owner), mode_t(0600));
+    QCOMPARE(fileMode(e.passFile, &owner), mode_t(0600));
     QCOMPARE(owner, ::geteuid());
-    QCOMPARE(modeOf(e.directory, &owner), mode_t(0700));
+    QCOMPARE(fileMode(e.directory, &owner), mode_t(0700));
     if (::geteuid() == 0) {
         const passwd *pw = ::getpwnam("postgres");
         QVERIFY(pw);
@@ -197,7 +182,7 @@ void TstSandbox::filesArePrivate()
         QCOMPARE(owner, ::geteuid());
     }
     QVERIFY(!QFileInfo::exists(e.directory + QStringLiteral("/initdb.pw")));
-    QCOMPARE(modeOf(e.directory + QStringLiteral("/userlist.txt")), mode_t(0600));
+    QCOMPARE(fileMode(e.directory + QStringLiteral("/userlist.txt")), mode_t(0600));
 
     QFile pgpass(e.passFile);
     QVERIFY(pgpass.open(QIODevice::ReadOnly));
@@ -249,24 +234,9 @@ void TstSandbox::maxConnectionsIsApplied()
     QCOMPARE(e.poolSize, 5);
 }
 
-QStringList TstSandbox::passwords() const
-{
-    QFile pgpass(m_sandbox.endpoints().passFile);
-    if (!pgpass.open(QIODevice::ReadOnly))
-        return {};
-    QStringList result;
-    for (const QByteArray &line : pgpass.readAll().split('\n')) {
-        const QList<QByteArray> fields = line.split(':');
-        if (fields.size() == 5)
-            result.append(QString::fromUtf8(fields.at(4)));
-    }
-    result.removeDuplicates();
-    return result;
-}
-
 void TstSandbox::passwordsNeverReachTheLog()
 {
-    const QStringList secrets = passwords();
+    const QStringList secrets = pgpassPasswords(m_sandbox.endpoints().passFile);
     QCOMPARE(secrets.size(), 3);
     for (const QString &secret : secrets) {
         QCOMPARE(secret.size(), 24);

@@ -18,7 +18,6 @@
 #include <QUrlQuery>
 
 #include <pwd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace poolscope;
@@ -26,17 +25,6 @@ using namespace poolscope::testing;
 using namespace std::chrono_literals;
 
 namespace {
-
-mode_t modeOf(const QString &path, uid_t *owner)
-{
-    struct stat info
-    {
-    };
-    if (::stat(QFile::encodeName(path).constData(), &info) != 0)
-        return 0;
-    *owner = info.st_uid;
-    return info.st_mode & 07777;
-}
 
 QString queryValue(const QString &uri, const QString &key)
 {
@@ -164,7 +152,7 @@ private Q_SLOTS:
     {
         const auto &e = m_sandbox.endpoints();
         uid_t owner = 0;
-        QCOMPARE(modeOf(e.directory + QStringLiteral("/server.key"), &owner), mode_t(0600));
+        QCOMPARE(fileMode(e.directory + QStringLiteral("/server.key"), &owner), mode_t(0600));
         if (::geteuid() == 0) {
             const passwd *pw = ::getpwnam("postgres");
             QVERIFY(pw);

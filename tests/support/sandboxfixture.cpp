@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 
 #include <poll.h>
+#include <sys/stat.h>
 
 namespace poolscope::testing {
 namespace {
@@ -105,6 +106,33 @@ QString querySingleValue(const QString &conninfoOrUri, const QString &sql, QStri
         return QString();
     }
     return QString::fromUtf8(PQgetvalue(result.get(), 0, 0));
+}
+
+QStringList pgpassPasswords(const QString &passFile)
+{
+    QFile file(passFile);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    QStringList out;
+    for (const QByteArray &line : file.readAll().split('\n')) {
+        const QList<QByteArray> fields = line.trimmed().split(':');
+        if (fields.size() == 5 && !fields.last().isEmpty())
+            out << QString::fromUtf8(fields.last());
+    }
+    out.removeDuplicates(); // one line per host and port for each role
+    return out;
+}
+
+mode_t fileMode(const QString &path, uid_t *owner)
+{
+    struct stat info
+    {
+    };
+    if (::stat(QFile::encodeName(path).constData(), &info) != 0)
+        return 0;
+    if (owner)
+        *owner = info.st_uid;
+    return info.st_mode & 07777;
 }
 
 QString withUriParameter(const QString &uri, const QString &key, const QString &value)

@@ -3,6 +3,9 @@
 #include "core/sandbox/sandbox.h"
 
 #include <QString>
+#include <QStringList>
+
+#include <sys/types.h>
 
 #include <memory>
 
@@ -49,6 +52,13 @@ private:
 // Accepts a URI or a key=value conninfo.
 QString querySingleValue(const QString &conninfoOrUri, const QString &sql,
                          QString *error = nullptr);
+
+// The distinct passwords of a pgpass file (host:port:db:user:password lines): what a test must
+// never find in a log, an output or a widget.
+QStringList pgpassPasswords(const QString &passFile);
+
+// Permission bits (e.g. 0600) of a file, and its owner in *owner; 0 when it does not exist.
+mode_t fileMode(const QString &path, uid_t *owner = nullptr);
 
 // `uri` with one more query parameter (`?` or `&` as needed; the value percent-encoded). The
 // sandbox's URIs already carry sslmode and sslrootcert, so never append "?..." by hand.

@@ -35,6 +35,7 @@
 
 using namespace poolscope;
 using namespace poolscope::ui;
+using poolscope::testing::pgpassPasswords;
 using poolscope::testing::SandboxFixture;
 
 namespace {
@@ -72,21 +73,6 @@ QStringList visibleTexts(const ColdStartPage &page)
     for (int i = 0; i < plot->plottableCount(); ++i)
         texts << plot->plottable(i)->name();
     return texts;
-}
-
-// The passwords of the sandbox's pgpass file (host:port:db:user:password).
-QStringList passwords(const QString &passFile)
-{
-    QFile file(passFile);
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    QStringList out;
-    for (const QByteArray &line : file.readAll().split('\n')) {
-        const QList<QByteArray> fields = line.trimmed().split(':');
-        if (fields.size() == 5 && !fields.last().isEmpty())
-            out << QString::fromUtf8(fields.last());
-    }
-    return out;
 }
 
 // Per bar key: the sum of all stacked segments, and whether every segment is >= 0.
@@ -176,7 +162,7 @@ void TestColdStartPage::initTestCase()
     QVERIFY2(failed.isEmpty(), qPrintable(failed.value(0).value(0).toString()));
     QVERIFY(m_session.sandboxEndpoints().has_value());
     m_passFile = m_session.sandboxEndpoints()->passFile;
-    QVERIFY(passwords(m_passFile).size() >= 2);
+    QVERIFY(pgpassPasswords(m_passFile).size() >= 2);
 }
 
 ColdStartRun TestColdStartPage::clickRunAndWait(ColdStartPage &page, int timeoutMs)
@@ -296,7 +282,7 @@ void TestColdStartPage::runButtonProbesDirectAndPooled()
     QCOMPARE(page.summary()->text(ColdStartSummary::Trials, 1), QStringLiteral("10 of 10"));
 
     // No generated password anywhere.
-    const QStringList secrets = passwords(m_passFile);
+    const QStringList secrets = pgpassPasswords(m_passFile);
     for (const QString &text : visibleTexts(page)) {
         for (const QString &secret : secrets)
             QVERIFY2(!text.contains(secret), qPrintable(text));
@@ -489,7 +475,7 @@ void TestColdStartPage::watchedServerComparedWithSecondString()
         QVERIFY(cell(ColdStartSummary::PoolCheckout, i).startsWith(QLatin1String("checkout ")));
     }
     QCOMPARE(page.chart()->groups().size(), 2);
-    const QStringList secrets = passwords(fixture.endpoints().passFile);
+    const QStringList secrets = pgpassPasswords(fixture.endpoints().passFile);
     QVERIFY(!secrets.isEmpty());
     for (const QString &text : visibleTexts(page)) {
         for (const QString &secret : secrets)

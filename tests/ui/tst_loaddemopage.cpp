@@ -31,24 +31,10 @@
 
 using namespace poolscope;
 using namespace poolscope::ui;
+using poolscope::testing::pgpassPasswords;
 using poolscope::testing::querySingleValue;
 
 namespace {
-
-// The passwords of a sandbox's pgpass file (host:port:db:user:password).
-QStringList passwords(const QString &passFile)
-{
-    QFile file(passFile);
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    QStringList out;
-    for (const QByteArray &line : file.readAll().split('\n')) {
-        const QList<QByteArray> fields = line.trimmed().split(':');
-        if (fields.size() == 5 && !fields.last().isEmpty())
-            out << QString::fromUtf8(fields.last());
-    }
-    return out;
-}
 
 // Every text a user can see on the page: labels, buttons, combo items, the runs table.
 QStringList visibleTexts(const LoadDemoPage &page)
@@ -269,8 +255,9 @@ void TestLoadDemoPage::smallPlanOnADedicatedSandbox()
     QVERIFY(!page.exportCsvButton()->isEnabled());
 
     QStringList secrets;
-    connect(page.demoSandbox(), &LoadDemoSandbox::started, this,
-            [&secrets](const sandbox::SandboxEndpoints &e) { secrets = passwords(e.passFile); });
+    connect(
+        page.demoSandbox(), &LoadDemoSandbox::started, this,
+        [&secrets](const sandbox::SandboxEndpoints &e) { secrets = pgpassPasswords(e.passFile); });
     // The event loop keeps turning while the demo runs.
     qint64 worstGapMs = 0;
     QElapsedTimer sinceTick;
