@@ -69,7 +69,7 @@ void MonitorSession::start(const Options &options)
                 if (m_options.demoWorkload) {
                     m_workload =
                         std::make_unique<DemoWorkload>(endpoints.directUri, endpoints.pooledUri);
-                    m_workload->setPaused(m_backgroundPaused || m_workloadPausedForDemo);
+                    m_workload->setPaused(workloadPaused());
                 }
                 // The superuser sees every session in full; the sampler excludes its own.
                 startWatching(endpoints.adminUri, endpoints.poolerConsoleUri);
@@ -163,7 +163,7 @@ void MonitorSession::setBackgroundPaused(bool paused)
     if (m_sampler)
         m_sampler->setPace(paused ? SamplerPace::Asleep : m_pace);
     if (m_workload)
-        m_workload->setPaused(paused || m_workloadPausedForDemo);
+        m_workload->setPaused(workloadPaused());
     m_events.appendAction(
         QStringLiteral("monitor"),
         paused ? QStringLiteral("Background polling paused for a real-cold test: the dashboard's "
@@ -179,7 +179,7 @@ void MonitorSession::setDemoWorkloadPaused(bool paused)
     m_workloadPausedForDemo = paused;
     if (!m_workload)
         return;
-    m_workload->setPaused(paused || m_backgroundPaused);
+    m_workload->setPaused(workloadPaused());
     m_events.appendAction(
         QStringLiteral("monitor"),
         paused ? QStringLiteral("Demo workload paused while the load demo runs on the sandbox: "

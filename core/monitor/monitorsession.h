@@ -90,6 +90,8 @@ Q_SIGNALS:
 
 private:
     void startWatching(const QString &conninfo, const QString &poolerConsole);
+    // The demo workload holds off for either reason: a real-cold test or a load demo.
+    bool workloadPaused() const { return m_backgroundPaused || m_workloadPausedForDemo; }
 
     Options m_options;
     TimeSeriesStore m_store;
