@@ -41,16 +41,6 @@ double msSince(Clock::time_point start)
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-DbError errorFromResult(const PGresult *r)
-{
-    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-    const QString message = QString::fromUtf8(primary ? primary : PQresultErrorMessage(r));
-    if (!state || !*state)
-        return connectionLostError(message);
-    return errorFromSqlState(QString::fromLatin1(state), message);
-}
-
 // One simple-protocol round trip under a deadline; the first row of the last result with rows.
 // On a deadline overrun the connection is closed (libpq 15's PQcancel has no timeout).
 Result<QStringList, DbError> queryRow(PgConnPtr &conn, const QString &sql,

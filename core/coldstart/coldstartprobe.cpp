@@ -65,11 +65,7 @@ std::optional<DbError> selectOne(PGconn *c, Clock::time_point deadline,
             break;
         const ExecStatusType status = PQresultStatus(r);
         if (!error && (status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE)) {
-            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-            const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-            const QString message = QString::fromUtf8(primary ? primary : PQresultErrorMessage(r));
-            error = state && *state ? errorFromSqlState(QString::fromLatin1(state), message)
-                                    : connectionLostError(message);
+            error = errorFromResult(r);
         }
         PQclear(r);
     }

@@ -47,17 +47,17 @@ QString pgMessage(const PGconn *conn)
     return QString::fromUtf8(PQerrorMessage(conn));
 }
 
-DbError errorFromResult(const PGresult *r)
+} // namespace
+
+DbError errorFromResult(const PGresult *r, const PGconn *conn)
 {
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
     const QString message = QString::fromUtf8(primary ? primary : PQresultErrorMessage(r));
-    if (!state || !*state)
-        return connectionLostError(message);
-    return errorFromSqlState(QString::fromLatin1(state), message);
+    if (state && *state)
+        return errorFromSqlState(QString::fromLatin1(state), message);
+    return connectionLostError(message.isEmpty() && conn ? pgMessage(conn) : message);
 }
-
-} // namespace
 
 // ---------------------------------------------------------------------------------------------
 // ConnectAttempt

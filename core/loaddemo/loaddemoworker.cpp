@@ -22,16 +22,6 @@ Clock::duration seconds(double s)
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
 
-DbError resultError(const PGresult *r, PGconn *pg)
-{
-    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-    const QString message = QString::fromUtf8(primary ? primary : PQresultErrorMessage(r));
-    if (state && *state)
-        return errorFromSqlState(QString::fromLatin1(state), message);
-    return connectionLostError(message.isEmpty() ? QString::fromUtf8(PQerrorMessage(pg)) : message);
-}
-
 } // namespace
 
 void EngineSettings::setConninfo(const QList<QPair<QString, QString>> &entries)
@@ -370,7 +360,7 @@ void Worker::readResults(Conn &c)
         }
         const ExecStatusType status = PQresultStatus(r);
         if (!c.resultError && (status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE))
-            c.resultError = resultError(r, pg);
+            c.resultError = errorFromResult(r, pg);
         PQclear(r);
     }
 }
