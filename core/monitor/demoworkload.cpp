@@ -12,7 +12,7 @@ namespace {
 constexpr int kDirectWorkers = 6;
 constexpr int kPooledWorkers = 4;
 
-std::unique_ptr<ConnectionPool> makePool(const QString &uri, EndpointRole role, const QString &name,
+std::shared_ptr<ConnectionPool> makePool(const QString &uri, EndpointRole role, const QString &name,
                                          int max)
 {
     PoolConfig config;

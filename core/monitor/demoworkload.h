@@ -31,13 +31,16 @@ public:
     // finishes (an idle-in-transaction one with its COMMIT). Thread-safe.
     void setPaused(bool paused) { m_paused = paused; }
     bool isPaused() const { return m_paused; }
-    ConnectionPool *directPool() const { return m_direct.get(); }
+    // The pool on the direct endpoint, for the sampler's own-pool statistics. Shared, so that a
+    // reader on another thread keeps it alive after this workload has closed it and gone.
+    std::shared_ptr<const ConnectionPool> directPool() const { return m_direct; }
 
 private:
     void run(ConnectionPool *pool, int worker, bool pooled);
 
-    std::unique_ptr<ConnectionPool> m_direct;
-    std::unique_ptr<ConnectionPool> m_pooled;
+    // Workers use the pools through raw pointers: they are joined before the pools are released.
+    std::shared_ptr<ConnectionPool> m_direct;
+    std::shared_ptr<ConnectionPool> m_pooled;
     std::atomic<bool> m_stop { false };
     std::atomic<bool> m_paused { false };
     std::vector<std::thread> m_threads;

@@ -4,7 +4,6 @@
 #include "core/logging/logging.h"
 #include "core/monitor/demoworkload.h"
 #include "core/monitor/sandboxcontroller.h"
-#include "core/pool/connectionpool.h"
 
 #include <QThread>
 
@@ -22,11 +21,6 @@ MonitorSession::~MonitorSession()
 {
     stop();
     logging::removeSink(m_eventSink);
-}
-
-ConnectionPool *MonitorSession::demoPool() const
-{
-    return m_workload ? m_workload->directPool() : nullptr;
 }
 
 QString MonitorSession::displayName() const
@@ -60,8 +54,14 @@ void MonitorSession::start(const Options &options)
     m_sandbox = new SandboxController;
     m_sandbox->moveToThread(m_sandboxThread);
     connect(m_sandboxThread, &QThread::finished, m_sandbox, &QObject::deleteLater);
+    // A controller's result can still be queued here after stop() let that controller go (a
+    // close during start-up, a restart): only the current controller's results count. The
+    // pointer is compared, never followed.
+    const SandboxController *controller = m_sandbox;
     connect(m_sandbox, &SandboxController::started, this,
-            [this](const sandbox::SandboxEndpoints &endpoints) {
+            [this, controller](const sandbox::SandboxEndpoints &endpoints) {
+                if (controller != m_sandbox)
+                    return;
                 m_endpoints = endpoints;
                 // Every libpq connection of this process finds the sandbox's passwords here; no
                 // password is ever put into a connection string, a setting or the log.
@@ -74,18 +74,21 @@ void MonitorSession::start(const Options &options)
                 // The superuser sees every session in full; the sampler excludes its own.
                 startWatching(endpoints.adminUri, endpoints.poolerConsoleUri);
             });
-    connect(m_sandbox, &SandboxController::failed, this, [this](const QString &message) {
-        m_events.append(Event { 0,
-                                QDateTime::currentDateTimeUtc(),
-                                Event::Level::Error,
-                                Event::Category::Connection,
-                                QStringLiteral("sandbox"),
-                                QStringLiteral("sandbox did not start: ") + message,
-                                {},
-                                {},
-                                {} });
-        Q_EMIT sandboxFailed(message);
-    });
+    connect(m_sandbox, &SandboxController::failed, this,
+            [this, controller](const QString &message) {
+                if (controller != m_sandbox)
+                    return;
+                m_events.append(Event { 0,
+                                        QDateTime::currentDateTimeUtc(),
+                                        Event::Level::Error,
+                                        Event::Category::Connection,
+                                        QStringLiteral("sandbox"),
+                                        QStringLiteral("sandbox did not start: ") + message,
+                                        {},
+                                        {},
+                                        {} });
+                Q_EMIT sandboxFailed(message);
+            });
     m_sandboxThread->start();
     QMetaObject::invokeMethod(
         m_sandbox,
@@ -100,12 +103,8 @@ void MonitorSession::startWatching(const QString &conninfo, const QString &poole
     config.conninfo = conninfo;
     config.poolerConsoleConninfo = poolerConsole;
     config.interval = m_options.interval;
-    if (m_workload && m_workload->directPool()) {
-        ConnectionPool *pool = m_workload->directPool();
-        config.poolStats = [pool] {
-            return pool->stats();
-        }; // thread-safe snapshot
-    }
+    if (m_workload)
+        config.ownPool = m_workload->directPool();
     if (auto error = config.validate()) {
         m_events.appendError(QStringLiteral("sampler"), *error,
                              QStringLiteral("cannot watch this endpoint"));

@@ -14,7 +14,6 @@ class QThread;
 
 namespace poolscope {
 
-class ConnectionPool;
 class DemoWorkload;
 class SandboxController;
 
@@ -51,7 +50,6 @@ public:
     TimeSeriesStore &store() { return m_store; }
     EventLog &events() { return m_events; }
     Sampler *sampler() const { return m_sampler.get(); } // null until watching
-    ConnectionPool *demoPool() const;                    // null without a demo workload
     QString conninfo() const { return m_conninfo; }      // what is watched, with secrets
     QString displayName() const;                         // redacted, for titles
     std::optional<sandbox::SandboxEndpoints> sandboxEndpoints() const { return m_endpoints; }

@@ -7,13 +7,13 @@
 #include <QObject>
 
 #include <chrono>
-#include <functional>
 #include <memory>
 
 class QThread;
 
 namespace poolscope {
 
+class ConnectionPool;
 class TimeSeriesStore;
 class SamplerWorker;
 
@@ -38,8 +38,10 @@ struct SamplerConfig
     int maxGroups = 200;   // ActivityGroup entries before folding
     int maxSessions = 500; // session list rows (the oldest backends first)
     QString applicationName = QStringLiteral("poolscope-sampler");
-    // Optional: statistics of the application's own pool, taken once per tick.
-    std::function<PoolStats()> poolStats;
+    // Optional: the application's own pool, whose statistics are taken once per tick on the
+    // sampling thread. Shared: the sampler keeps the pool object alive for as long as it may read
+    // it, whatever the order in which the owners let go (a closed pool still answers stats()).
+    std::shared_ptr<const ConnectionPool> ownPool;
 
     std::optional<DbError> validate() const;
 };

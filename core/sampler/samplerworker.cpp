@@ -1,6 +1,7 @@
 #include "core/sampler/samplerworker.h"
 
 #include "core/logging/logging.h"
+#include "core/pool/connectionpool.h"
 #include "core/sampler/poolerquery.h"
 #include "core/sampler/samplerseries.h"
 
@@ -218,9 +219,9 @@ void SamplerWorker::samplePoolerConsole()
 
 void SamplerWorker::samplePool()
 {
-    if (!m_config.poolStats)
+    if (!m_config.ownPool)
         return;
-    const PoolStats stats = m_config.poolStats();
+    const PoolStats stats = m_config.ownPool->stats();
     if (m_store)
         appendPool(*m_store, stats);
     Q_EMIT poolStatsSampled(stats);

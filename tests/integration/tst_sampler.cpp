@@ -353,18 +353,16 @@ private Q_SLOTS:
         poolConfig.applicationName = QStringLiteral("own-pool");
         poolConfig.minSize = 3;
         poolConfig.maxSize = 3;
-        auto pool = ConnectionPool::create(poolConfig);
-        QVERIFY(pool);
-        QVERIFY(pool.value()->waitUntilSize(3, 10s));
-        auto lease = pool.value()->acquire(QStringLiteral("held"));
+        auto created = ConnectionPool::create(poolConfig);
+        QVERIFY(created);
+        std::shared_ptr<ConnectionPool> pool = std::move(created).value();
+        QVERIFY(pool->waitUntilSize(3, 10s));
+        auto lease = pool->acquire(QStringLiteral("held"));
         QVERIFY(lease);
 
         TimeSeriesStore store;
         SamplerConfig c = config();
-        ConnectionPool *p = pool.value().get();
-        c.poolStats = [p] {
-            return p->stats();
-        };
+        c.ownPool = pool;
         Sampler sampler(c, &store);
         QSignalSpy poolSpy(&sampler, &Sampler::poolStatsSampled);
         QSignalSpy samples(&sampler, &Sampler::sampled);
@@ -386,6 +384,43 @@ private Q_SLOTS:
             waitForSample(samples, [&](const ActivitySample &x) { return ownPool(x) == 3; });
         QCOMPARE(ownPool(s), 3);
         QVERIFY(store.latest(series::Total)->value >= 3.0);
+    }
+
+    // The owner of the pool may close it and let go while the sampler still reads it (the
+    // session stops its demo workload before its sampler): the sampler's share keeps the pool
+    // object alive, and a closed pool reports no connections. Under ASan, reading a freed pool
+    // fails this test.
+    void theOwnPoolOutlivesItsOwnerWhileSampled()
+    {
+        PoolConfig poolConfig;
+        poolConfig.conninfo = m_sandbox.directUri();
+        poolConfig.applicationName = QStringLiteral("own-pool-released");
+        poolConfig.minSize = 2;
+        poolConfig.maxSize = 2;
+        auto created = ConnectionPool::create(poolConfig);
+        QVERIFY(created);
+        std::shared_ptr<ConnectionPool> pool = std::move(created).value();
+        QVERIFY(pool->waitUntilSize(2, 10s));
+
+        const std::weak_ptr<ConnectionPool> watch = pool;
+        {
+            SamplerConfig c = config(250ms);
+            c.ownPool = pool;
+            Sampler sampler(c);
+            QSignalSpy poolSpy(&sampler, &Sampler::poolStatsSampled);
+            sampler.start();
+            QVERIFY(poolSpy.wait(5000));
+            QCOMPARE(qvariant_cast<PoolStats>(poolSpy.constLast().at(0)).size, 2);
+
+            pool->close();
+            pool.reset();
+            QVERIFY(!watch.expired()); // the sampler's share
+            poolSpy.clear();
+            QTRY_VERIFY_WITH_TIMEOUT(
+                !poolSpy.isEmpty() && qvariant_cast<PoolStats>(poolSpy.constLast().at(0)).size == 0,
+                5000);
+        }
+        QVERIFY(watch.expired()); // nothing else held it
     }
 
     void invalidConfigurationIsRefused()
