@@ -28,10 +28,13 @@ void registerSessionActionMetaTypes()
 
 } // namespace
 
-// Lives on SessionActions' thread. No signals of its own: each request is a functor queued to it,
-// and the result is queued back to the facade, which emits finished() on its own thread.
+// Lives on SessionActions' thread. Each request is a functor queued to it; its result goes back
+// through finished(), which the facade relays with a queued connection, so the worker never holds
+// a pointer to the facade.
 class SessionActionsWorker : public QObject
 {
+    Q_OBJECT
+
 public:
     explicit SessionActionsWorker(QString conninfo)
         : m_conninfo(std::move(conninfo))
@@ -88,6 +91,16 @@ public:
         return result; // the connection closes here: one per request
     }
 
+    void submit(SessionActionResult::Action action, const QList<int> &pids)
+    {
+        QMetaObject::invokeMethod(
+            this, [this, action, pids] { Q_EMIT finished(run(action, pids)); },
+            Qt::QueuedConnection);
+    }
+
+Q_SIGNALS:
+    void finished(const poolscope::SessionActionResult &result);
+
 private:
     const QString m_conninfo;
 };
@@ -101,6 +114,7 @@ SessionActions::SessionActions(QString conninfo, QObject *parent)
     m_thread->setObjectName(QStringLiteral("poolscope-actions"));
     m_worker->moveToThread(m_thread);
     connect(m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    connect(m_worker, &SessionActionsWorker::finished, this, &SessionActions::finished);
     m_thread->start();
 }
 
@@ -112,34 +126,16 @@ SessionActions::~SessionActions()
     m_thread->wait();
 }
 
-namespace {
-
-// The facade outlives every request (its destructor waits for the thread), so the worker may
-// post to it; the posted result is dropped by Qt if the facade is destroyed before delivery.
-void submit(SessionActions *facade, SessionActionsWorker *worker,
-            SessionActionResult::Action action, const QList<int> &pids)
-{
-    QMetaObject::invokeMethod(
-        worker,
-        [facade, worker, action, pids] {
-            const SessionActionResult result = worker->run(action, pids);
-            QMetaObject::invokeMethod(
-                facade, [facade, result] { Q_EMIT facade->finished(result); },
-                Qt::QueuedConnection);
-        },
-        Qt::QueuedConnection);
-}
-
-} // namespace
-
 void SessionActions::cancel(const QList<int> &pids)
 {
-    submit(this, m_worker, SessionActionResult::Action::Cancel, pids);
+    m_worker->submit(SessionActionResult::Action::Cancel, pids);
 }
 
 void SessionActions::terminate(const QList<int> &pids)
 {
-    submit(this, m_worker, SessionActionResult::Action::Terminate, pids);
+    m_worker->submit(SessionActionResult::Action::Terminate, pids);
 }
 
 } // namespace poolscope
+
+#include "sessionactions.moc"
