@@ -77,6 +77,11 @@ constexpr std::array kKinds{
     KindInfo{ErrorKind::QueryCanceled, "query_canceled", ErrorClass::Statement, false,
         "statement_timeout (or a cancel request) stopped the query. Make the query faster (indexes, smaller "
         "result sets) or raise the timeout for this transaction with SET LOCAL."},
+    KindInfo{ErrorKind::InsufficientPrivilege, "insufficient_privilege", ErrorClass::Statement, false,
+        "The role PoolScope connects as lacks a privilege the server requires (the message says which). "
+        "Cancelling or terminating another role's session needs membership in pg_signal_backend: an "
+        "administrator runs GRANT pg_signal_backend TO <role> (pg_monitor alone only reads; a superuser's "
+        "sessions need a superuser). Or connect as the role that owns the session."},
     KindInfo{ErrorKind::ConnectionLost, "connection_lost", ErrorClass::Connection, true,
         "The connection broke mid-conversation (server restart, network failure, idle cutoff by a firewall or "
         "NAT). The pool discards it and reconnects; keep max_lifetime below every idle cutoff on the path."},
@@ -124,6 +129,7 @@ ErrorKind kindForSqlState(const QString &s)
         { "08P01", ErrorKind::PoolerError },
         { "25006", ErrorKind::ReadOnlyTransaction },
         { "57014", ErrorKind::QueryCanceled },
+        { "42501", ErrorKind::InsufficientPrivilege },
     };
     for (const Entry &e : exact) {
         if (s == QLatin1String(e.code))

@@ -25,13 +25,14 @@ enum class ErrorKind {
     IdleInTransactionTimeout, // 25P03
     PoolerError, // 08P01: PgBouncer's errors (query_wait_timeout, unsupported startup parameter,
                  // ...)
-    ReadOnlyTransaction,  // 25006: e.g. connected to a demoted primary after failover
-    QueryCanceled,        // 57014: statement_timeout or a cancel request
-    ConnectionLost,       // the socket broke mid-conversation (08006 and friends, or no SQLSTATE)
-    AcquireTimeout,       // the pool had no connection for the caller within its timeout
-    PoolClosed,           // acquire on a pool that is shutting down
-    InvalidConfiguration, // rejected before any connection attempt (bad conninfo, bad values)
-    QueryFailed,          // any other statement error (syntax, constraint, ...)
+    ReadOnlyTransaction,   // 25006: e.g. connected to a demoted primary after failover
+    QueryCanceled,         // 57014: statement_timeout or a cancel request
+    InsufficientPrivilege, // 42501: the role lacks a privilege (e.g. pg_signal_backend)
+    ConnectionLost,        // the socket broke mid-conversation (08006 and friends, or no SQLSTATE)
+    AcquireTimeout,        // the pool had no connection for the caller within its timeout
+    PoolClosed,            // acquire on a pool that is shutting down
+    InvalidConfiguration,  // rejected before any connection attempt (bad conninfo, bad values)
+    QueryFailed,           // any other statement error (syntax, constraint, ...)
     Unknown,
 };
 

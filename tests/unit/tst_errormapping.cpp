@@ -213,6 +213,8 @@ void tst_ErrorMapping::sqlState_data()
 
     QTest::newRow("57014 canceled")
         << QStringLiteral("57014") << ErrorKind::QueryCanceled << ErrorClass::Statement;
+    QTest::newRow("42501 insufficient privilege")
+        << QStringLiteral("42501") << ErrorKind::InsufficientPrivilege << ErrorClass::Statement;
     QTest::newRow("57P01 admin shutdown")
         << QStringLiteral("57P01") << ErrorKind::AdminShutdown << ErrorClass::Connection;
     QTest::newRow("57P02 crash shutdown")

@@ -383,8 +383,10 @@ void SessionsPage::showActionResult(const SessionActionResult &result)
     const QString name = actionName(result.action);
     QString message;
     if (result.error) {
-        message = tr("%1 failed for pids %2: %3")
-                      .arg(name, pidList(result.requested), result.error->summary());
+        // The remedy too: "permission denied" alone does not say which role to grant.
+        message = tr("%1 failed for pids %2: %3. %4")
+                      .arg(name, pidList(result.requested), result.error->summary(),
+                           result.error->remedy);
     } else {
         QStringList parts;
         if (!result.succeeded.isEmpty())
