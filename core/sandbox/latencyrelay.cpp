@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <cstring>
 #include <deque>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -334,6 +336,10 @@ LatencyRelay::start(const QString &targetHost, int targetPort, std::chrono::mill
         return errnoText("latency relay: getsockname");
     d.port = ntohs(address.sin_port);
     d.thread = std::thread([&d] { d.run(); });
+    // Named after its port, so that `top -H` and a test can tell this relay's thread apart from
+    // another relay's (15 characters at most: "relay:65535" fits).
+    const std::string name = "relay:" + std::to_string(d.port);
+    ::pthread_setname_np(d.thread.native_handle(), name.c_str());
     logging::logger("sandbox")->info("latency relay 127.0.0.1:{} -> {}:{}, {} ms each way", d.port,
                                      targetHost.toStdString(), targetPort, delay.count());
     return relay;

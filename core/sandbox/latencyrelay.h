@@ -14,13 +14,13 @@ namespace poolscope::sandbox {
 
 class LatencyRelayPrivate;
 
-// How it works: one std::thread runs a poll() loop over the listening socket, a wake eventfd (for
-// stop) and both sockets of every relayed connection (any number of them at once). What a side
-// sends is read at once, stamped "due at now + delay" and queued for the other side; it is
-// written when due, so a request/response round trip costs 2 x delay on top of the real one.
-// Buffering is bounded: a side is not read while its queue holds more than 1 MiB. When either
-// side closes, what it sent before is still delivered (when due), then both sides are closed; an
-// error on either side closes both at once.
+// How it works: one std::thread (named "relay:<port>") runs a poll() loop over the listening
+// socket, a wake eventfd (for stop) and both sockets of every relayed connection (any number of
+// them at once). What a side sends is read at once, stamped "due at now + delay" and queued for the
+// other side; it is written when due, so a request/response round trip costs 2 x delay on top of
+// the real one. Buffering is bounded: a side is not read while its queue holds more than 1 MiB.
+// When either side closes, what it sent before is still delivered (when due), then both sides are
+// closed; an error on either side closes both at once.
 //
 // Limitation: a user-space relay cannot delay the TCP handshake itself - the kernel completes it
 // before accept() returns - so a client's "tcp connected" phase stays fast (loopback speed); only

@@ -8,15 +8,19 @@
 
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QMap>
 #include <QProcess>
 #include <QTest>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <type_traits>
 
 namespace {
@@ -36,12 +40,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int kLatencyMs = 25;
-
-int entries(const QString &directory)
-{
-    return int(
-        QDir(directory).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::System).size());
-}
 
 // errno of a blocking connect() to 127.0.0.1:port (0 when it connected).
 int connectErrno(int port)
@@ -74,6 +72,101 @@ QString why(const R &result)
 qint64 msSince(Clock::time_point start)
 {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+// This process's open descriptors: number -> what /proc/self/fd links to ("socket:[inode]",
+// "anon_inode:[eventfd]", a path). The directory stream's own descriptor is left out.
+using Descriptors = QMap<int, QString>;
+
+Descriptors openDescriptors()
+{
+    Descriptors result;
+    DIR *directory = ::opendir("/proc/self/fd");
+    if (!directory)
+        return result;
+    while (const dirent *entry = ::readdir(directory)) {
+        bool numeric = false;
+        const int fd = QByteArray(entry->d_name).toInt(&numeric);
+        if (!numeric || fd == ::dirfd(directory))
+            continue;
+        char target[PATH_MAX] = {};
+        const QByteArray path = "/proc/self/fd/" + QByteArray::number(fd);
+        const ssize_t n = ::readlink(path.constData(), target, sizeof target - 1);
+        if (n > 0)
+            result.insert(fd, QString::fromLocal8Bit(target, n));
+    }
+    ::closedir(directory);
+    return result;
+}
+
+QString describe(const Descriptors &descriptors)
+{
+    QStringList lines;
+    for (const auto &[fd, target] : descriptors.asKeyValueRange())
+        lines << QStringLiteral("%1 -> %2").arg(fd).arg(target);
+    return QStringLiteral("new descriptors: ") + lines.join(QStringLiteral(", "));
+}
+
+QString socketTarget(qulonglong inode)
+{
+    return QStringLiteral("socket:[%1]").arg(inode);
+}
+
+// Threads of this process with the given name (/proc/self/task/*/comm).
+int threadsNamed(const QString &name)
+{
+    int count = 0;
+    const QStringList tasks =
+        QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    for (const QString &task : tasks) {
+        QFile comm(QStringLiteral("/proc/self/task/%1/comm").arg(task));
+        if (comm.open(QIODevice::ReadOnly)
+            && QString::fromLocal8Bit(comm.readAll().trimmed()) == name)
+            ++count;
+    }
+    return count;
+}
+
+constexpr int kTcpListen = 0x0A;
+
+struct TcpSocket
+{
+    int localPort = 0;
+    int remotePort = 0;
+    int state = 0;
+    qulonglong inode = 0;
+};
+
+// IPv4 TCP sockets of the network namespace (/proc/net/tcp: "sl local rem st ... uid timeout
+// inode ..."; addresses as hex IP:port).
+QList<TcpSocket> tcpSockets()
+{
+    QList<TcpSocket> sockets;
+    QFile file(QStringLiteral("/proc/net/tcp"));
+    if (!file.open(QIODevice::ReadOnly))
+        return sockets;
+    file.readLine(); // header
+    while (!file.atEnd()) {
+        const QList<QByteArray> fields = file.readLine().simplified().split(' ');
+        if (fields.size() < 10)
+            continue;
+        TcpSocket socket;
+        socket.localPort = fields.at(1).split(':').value(1).toInt(nullptr, 16);
+        socket.remotePort = fields.at(2).split(':').value(1).toInt(nullptr, 16);
+        socket.state = fields.at(3).toInt(nullptr, 16);
+        socket.inode = fields.at(9).toULongLong();
+        sockets << socket;
+    }
+    return sockets;
+}
+
+int localPortOf(int fd)
+{
+    sockaddr_in address {};
+    socklen_t length = sizeof address;
+    if (::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) != 0)
+        return -1;
+    return ntohs(address.sin_port);
 }
 
 } // namespace
@@ -178,45 +271,85 @@ private Q_SLOTS:
         QVERIFY(msSince(start) >= 13 * 2 * kLatencyMs);
     }
 
+    // Only what this relay owns is counted: its thread by name, and the descriptors that appeared
+    // while it started and accepted. Counting every thread or descriptor of the process is not
+    // evidence either way: the sandbox's own relays close the links of earlier tests meanwhile.
     void relayDestructorLeavesNoThreadOrSocket()
     {
-        const QString tasks = QStringLiteral("/proc/self/task");
-        const QString fds = QStringLiteral("/proc/self/fd");
-        const int threadsBefore = entries(tasks);
-        const int fdsBefore = entries(fds);
+        const Descriptors before = openDescriptors();
 
         auto relay = sandbox::LatencyRelay::start(
             QStringLiteral("127.0.0.1"), m_sandbox.endpoints().postgresPortBehindRelay, 10ms);
         QVERIFY2(relay.ok(), qPrintable(why(relay)));
         const int port = relay.value()->port();
-        QCOMPARE(entries(tasks), threadsBefore + 1);
-        {
-            // A raw client (no password needed): SSLRequest, answered 'S' or 'N' through the relay.
-            const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-            QVERIFY(client >= 0);
-            sockaddr_in address {};
-            address.sin_family = AF_INET;
-            address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            address.sin_port = htons(std::uint16_t(port));
-            QCOMPARE(
-                ::connect(client, reinterpret_cast<const sockaddr *>(&address), sizeof address), 0);
-            const unsigned char sslRequest[] = { 0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f };
-            QCOMPARE(::send(client, sslRequest, sizeof sslRequest, MSG_NOSIGNAL),
-                     ssize_t(sizeof sslRequest));
-            const auto start = Clock::now();
-            char answer = 0;
-            QCOMPARE(::recv(client, &answer, 1, 0), ssize_t(1));
-            QVERIFY(answer == 'S' || answer == 'N');
-            QVERIFY(msSince(start) >= 20);
-            QTRY_COMPARE(relay.value()->activeConnections(), 1);
+        const int targetPort = relay.value()->targetPort();
+        const QString threadName = QStringLiteral("relay:%1").arg(port);
+        QCOMPARE(threadsNamed(threadName), 1);
 
-            relay.value().reset(); // with a relayed connection open
-            QCOMPARE(entries(tasks), threadsBefore);
-            QCOMPARE(connectErrno(port), ECONNREFUSED);
-            QVERIFY(::recv(client, &answer, 1, 0) <= 0); // closed by the relay
-            ::close(client);
+        // A raw client (no password needed): SSLRequest, answered 'S' or 'N' through the relay.
+        const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        QVERIFY(client >= 0);
+        sockaddr_in address {};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address.sin_port = htons(std::uint16_t(port));
+        QCOMPARE(::connect(client, reinterpret_cast<const sockaddr *>(&address), sizeof address),
+                 0);
+        const unsigned char sslRequest[] = { 0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f };
+        QCOMPARE(::send(client, sslRequest, sizeof sslRequest, MSG_NOSIGNAL),
+                 ssize_t(sizeof sslRequest));
+        const auto start = Clock::now();
+        char answer = 0;
+        QCOMPARE(::recv(client, &answer, 1, 0), ssize_t(1));
+        QVERIFY(answer == 'S' || answer == 'N');
+        QVERIFY(msSince(start) >= 20);
+        QTRY_COMPARE(relay.value()->activeConnections(), 1);
+
+        // The relay's descriptors: new since it started, the test's client excepted. They must
+        // include the listening socket, the accepted one, the one to the target and the wake
+        // eventfd - otherwise the check below would prove nothing.
+        const Descriptors during = openDescriptors();
+        Descriptors owned;
+        for (const auto &[fd, target] : during.asKeyValueRange()) {
+            if (fd != client && before.value(fd) != target)
+                owned.insert(fd, target);
         }
-        QCOMPARE(entries(fds), fdsBefore);
+        const QList<TcpSocket> sockets = tcpSockets();
+        const auto socketOf = [&](auto predicate) {
+            for (const TcpSocket &socket : sockets) {
+                if (predicate(socket))
+                    return socketTarget(socket.inode);
+            }
+            return QString();
+        };
+        const QString listening = socketOf(
+            [&](const TcpSocket &s) { return s.localPort == port && s.state == kTcpListen; });
+        const QString accepted = socketOf([&](const TcpSocket &s) {
+            return s.localPort == port && s.remotePort == localPortOf(client);
+        });
+        const QString toTarget = socketOf([&](const TcpSocket &s) {
+            return s.remotePort == targetPort && owned.values().contains(socketTarget(s.inode));
+        });
+        const QString description = describe(owned);
+        QVERIFY2(!listening.isEmpty() && owned.values().contains(listening),
+                 qPrintable(description));
+        QVERIFY2(!accepted.isEmpty() && owned.values().contains(accepted), qPrintable(description));
+        QVERIFY2(!toTarget.isEmpty(), qPrintable(description));
+        QVERIFY2(owned.values().contains(QStringLiteral("anon_inode:[eventfd]")),
+                 qPrintable(description));
+
+        relay.value().reset(); // with a relayed connection open
+        QCOMPARE(threadsNamed(threadName), 0);
+        QCOMPARE(connectErrno(port), ECONNREFUSED);
+        QVERIFY(::recv(client, &answer, 1, 0) <= 0); // closed by the relay
+        ::close(client);
+        const Descriptors after = openDescriptors();
+        QStringList left;
+        for (const auto &[fd, target] : owned.asKeyValueRange()) {
+            if (after.value(fd) == target)
+                left << QStringLiteral("%1 -> %2").arg(fd).arg(target);
+        }
+        QVERIFY2(left.isEmpty(), qPrintable(left.join(QStringLiteral(", "))));
     }
 
     void targetMustBeLoopback()
