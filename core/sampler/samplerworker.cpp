@@ -69,6 +69,19 @@ std::chrono::milliseconds SamplerWorker::nextDelay() const
     return std::chrono::milliseconds(1000);
 }
 
+std::chrono::milliseconds SamplerWorker::retryCap() const
+{
+    return std::min<std::chrono::milliseconds>(2 * std::chrono::milliseconds(intervalMs.load()),
+                                               std::chrono::seconds(30));
+}
+
+std::chrono::milliseconds SamplerWorker::consoleRetryDelay() const
+{
+    // A console that answered before is coming back from a restart: look again soon. One that
+    // never answered is likely misconfigured: do not knock every few seconds.
+    return m_consoleWorked ? retryCap() : std::chrono::seconds(30);
+}
+
 void SamplerWorker::tick()
 {
     std::chrono::milliseconds delay = nextDelay();
@@ -87,10 +100,11 @@ void SamplerWorker::tick()
             samplePoolerConsole();
         samplePool();
         if (m_failures > 0) {
-            // Exponential backoff with jitter while the server is unreachable, capped at 30 s.
+            // Exponential backoff with jitter while the server is unreachable, but never slower
+            // than retryCap(): a restarted server is seen again within two sampling intervals.
             const int exponent = std::min(m_failures - 1, 7);
             const auto backoff = std::min<std::chrono::milliseconds>(
-                std::chrono::milliseconds(250LL << exponent), std::chrono::seconds(30));
+                std::chrono::milliseconds(250LL << exponent), retryCap());
             std::uniform_real_distribution<double> jitter(0.5, 1.0);
             delay = std::max(
                 delay,
@@ -189,7 +203,7 @@ void SamplerWorker::samplePoolerConsole()
                                    opened.error().summary().toStdString());
                 Q_EMIT poolerUnavailable(opened.error());
             }
-            m_consoleRetryAt = Clock::now() + std::chrono::seconds(30);
+            m_consoleRetryAt = Clock::now() + consoleRetryDelay();
             return;
         }
         m_console.emplace(std::move(opened).value());
@@ -204,10 +218,11 @@ void SamplerWorker::samplePoolerConsole()
         }
         m_console.reset();
         m_previousPooler.reset();
-        m_consoleRetryAt = Clock::now() + std::chrono::seconds(30);
+        m_consoleRetryAt = Clock::now() + consoleRetryDelay();
         return;
     }
     m_poolerReported = false;
+    m_consoleWorked = true;
     PoolerSample s = std::move(sample).value();
     if (m_previousPooler)
         computePoolerRates(*m_previousPooler, s);

@@ -49,6 +49,8 @@ private:
     void samplePool();
     void onDatabaseFailure(const DbError &error);
     std::chrono::milliseconds nextDelay() const;
+    std::chrono::milliseconds retryCap() const; // slowest retry while something is down
+    std::chrono::milliseconds consoleRetryDelay() const;
 
     const SamplerConfig m_config;
     TimeSeriesStore *const m_store;
@@ -59,6 +61,7 @@ private:
     std::optional<PoolerSample> m_previousPooler;
     int m_failures = 0;            // consecutive database failures
     bool m_poolerReported = false; // poolerUnavailable said for the current outage
+    bool m_consoleWorked = false;  // the console answered at least once
     std::chrono::steady_clock::time_point m_consoleRetryAt {};
     std::mt19937 m_random { std::random_device {}() };
 };

@@ -565,7 +565,8 @@ int ProductionServer::backendsNamed(const QString &applicationName) const
     return ok ? n : -1;
 }
 
-int ProductionServer::bouncerClientsNamed(const QString &applicationName) const
+int ProductionServer::bouncerClientsNamed(const QString &applicationName,
+                                          const QString &database) const
 {
     // The console answers SHOW only (no WHERE): read it with libpq and count here.
     using ConnPtr = std::unique_ptr<PGconn, decltype(&PQfinish)>;
@@ -581,11 +582,14 @@ int ProductionServer::bouncerClientsNamed(const QString &applicationName) const
     if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
         return -1;
     const int column = PQfnumber(r.get(), "application_name");
-    if (column < 0)
+    const int databaseColumn = PQfnumber(r.get(), "database");
+    if (column < 0 || databaseColumn < 0)
         return -1;
     int count = 0;
     for (int row = 0; row < PQntuples(r.get()); ++row) {
-        if (QString::fromUtf8(PQgetvalue(r.get(), row, column)) == applicationName)
+        if (QString::fromUtf8(PQgetvalue(r.get(), row, column)) == applicationName
+            && (database.isEmpty()
+                || QString::fromUtf8(PQgetvalue(r.get(), row, databaseColumn)) == database))
             ++count;
     }
     return count;

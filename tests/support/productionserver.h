@@ -84,8 +84,9 @@ public:
     QString adminQuery(const QString &sql, QString *error = nullptr) const;
     // Client backends on PostgreSQL with this application_name; -1 when the query fails.
     int backendsNamed(const QString &applicationName) const;
-    // PgBouncer clients with this application_name (SHOW CLIENTS as `monitor`); -1 on failure.
-    int bouncerClientsNamed(const QString &applicationName) const;
+    // PgBouncer clients with this application_name (SHOW CLIENTS as `monitor`), on `database`
+    // when one is given; -1 on failure.
+    int bouncerClientsNamed(const QString &applicationName, const QString &database = {}) const;
 
 private:
     class Child;
