@@ -7,29 +7,17 @@
 #include "ui/appicon.h"
 #include "ui/connectdialog.h"
 #include "ui/mainwindow.h"
+#include "ui/passwordprompt.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QInputDialog>
 #include <QJsonDocument>
-#include <QLineEdit>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTimer>
 
 namespace poolscope::app {
 namespace {
-
-// Adds a password typed at the prompt to the in-memory connection string only.
-QString withPassword(const QString &conninfo, const QString &password)
-{
-    auto parsed = ConnInfo::parse(conninfo);
-    if (!parsed)
-        return conninfo;
-    ConnInfo info = parsed.value();
-    info.set(QStringLiteral("password"), password);
-    return info.toConninfoString();
-}
 
 class FirstPaintReporter : public QObject
 {
@@ -188,24 +176,9 @@ int runDashboard(int argc, char *argv[])
 
     MonitorSession session;
     ui::MainWindow window(&session);
-    bool asked = false;
-    QObject::connect(&session, &MonitorSession::connectionLost, &window, [&](const DbError &error) {
-        // libpq found no password in pgpass or PGPASSWORD: ask once, keep it in memory only.
-        if (asked || options.startSandbox || error.kind != ErrorKind::InvalidPassword
-            || !error.message.contains(QLatin1String("no password supplied")))
-            return;
-        asked = true;
-        bool ok = false;
-        const QString password =
-            QInputDialog::getText(&window, QObject::tr("Password"),
-                                  QObject::tr("Password for %1:").arg(session.displayName()),
-                                  QLineEdit::Password, QString(), &ok);
-        if (!ok || password.isEmpty())
-            return;
-        MonitorSession::Options again = options;
-        again.conninfo = withPassword(options.conninfo, password);
-        session.start(again);
-    });
+    // libpq found no password in pgpass or PGPASSWORD: ask, keep it in memory only.
+    ui::PasswordPrompt prompt(&session, &window);
+    prompt.setOptions(options);
     QObject::connect(&window, &ui::MainWindow::connectRequested, &window, [&] {
         ui::ConnectDialog dialog(&profiles, &window);
         if (dialog.exec() != QDialog::Accepted)
@@ -216,7 +189,7 @@ int runDashboard(int argc, char *argv[])
         options.conninfo = p.conninfo;
         options.poolerConsoleConninfo = p.poolerConsoleConninfo;
         options.interval = *every;
-        asked = false;
+        prompt.setOptions(options);
         session.start(options);
     });
 
