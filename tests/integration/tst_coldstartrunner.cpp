@@ -126,10 +126,11 @@ private Q_SLOTS:
         ColdStartRunner runner;
         QSignalSpy finished(&runner, &ColdStartRunner::finished);
         QSignalSpy trials(&runner, &ColdStartRunner::trialFinished);
+        QSignalSpy coldWait(&runner, &ColdStartRunner::coldWaitStarted);
         ColdStartRequest r = request(3, 0);
         r.coldWait = 60s;
         QVERIFY(runner.start(r));
-        QTest::qWait(200);
+        QVERIFY(coldWait.wait(5000));
         QElapsedTimer timer;
         timer.start();
         runner.cancel();
@@ -194,7 +195,8 @@ private Q_SLOTS:
         timer.start();
         runner.reset();
         QVERIFY2(timer.elapsed() < 2000, qPrintable(QString::number(timer.elapsed())));
-        QTest::qWait(100); // posted signals of the dead runner are dropped, not delivered
+        // Signals the dead runner had posted are dropped, not delivered (to a freed object).
+        QCoreApplication::sendPostedEvents();
         // The probe's connections are closed: none is left behind.
         QTRY_COMPARE_WITH_TIMEOUT(querySingleValue(m_sandbox.adminUri(), probeConnections),
                                   QStringLiteral("0"), 5000);
@@ -249,12 +251,16 @@ private Q_SLOTS:
             // flight (an idle-in-transaction one holds for up to 3 s), then nothing.
             QTRY_COMPARE_WITH_TIMEOUT(querySingleValue(admin, samplerCount), QStringLiteral("0"),
                                       5000);
-            QTest::qWait(3500);
+            QTRY_COMPARE_WITH_TIMEOUT(
+                querySingleValue(admin, demoConnections + QStringLiteral(" AND state <> 'idle'")),
+                QStringLiteral("0"), 10000);
+            QCoreApplication::processEvents(); // a sample that landed before is not counted
             sampled.clear();
             const QString lastQuery = querySingleValue(admin, demoLast);
             const int connections = querySingleValue(admin, demoConnections).toInt();
             session.setSamplerPace(SamplerPace::Live); // the pause wins over the wanted pace
-            QTest::qWait(2000);
+            // Proving that nothing happens takes time: eight sampling intervals.
+            QTest::qWait(int(8 * options.interval.count()));
             QCOMPARE(sampled.size(), 0);
             QCOMPARE(querySingleValue(admin, demoLast), lastQuery);
             QVERIFY(querySingleValue(admin, demoConnections).toInt() <= connections);

@@ -271,18 +271,23 @@ private Q_SLOTS:
         QCOMPARE(report.steps.size(), 7);
         QCOMPARE(report.poolerDetected, std::optional<bool>(false));
 
-        // Cancelled: no further signals from that run; a new run replaces it.
+        // Cancelled: no further signals from that run; a new run replaces it. The new run is the
+        // same check, so had the cancelled one gone on, its signals would be counted by the time
+        // the new one finishes: 7 steps and 1 report, no more.
         steps.clear();
         finished.clear();
         checker.start(m_sandbox.pooledUri(), endpoint(e.bouncerPort, EndpointKind::PgBouncer, true),
                       StepTimeout);
         checker.cancel();
-        QTest::qWait(300);
+        QCoreApplication::sendPostedEvents();
         QCOMPARE(steps.count(), 0);
         QCOMPARE(finished.count(), 0);
         checker.start(m_sandbox.pooledUri(), endpoint(e.bouncerPort, EndpointKind::PgBouncer, true),
                       StepTimeout);
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+        QCoreApplication::sendPostedEvents();
+        QCOMPARE(finished.count(), 1);
+        QCOMPARE(steps.count(), 7);
         QCOMPARE(finished.at(0).at(0).value<LiveCheckReport>().poolerDetected,
                  std::optional<bool>(true));
     }
