@@ -154,12 +154,26 @@ private Q_SLOTS:
 
     void destructorWaitsForARequestInFlight()
     {
-        // Destroying the facade right after a request must neither crash nor deliver late.
+        // Destroying the facade right after a request must neither crash nor deliver late: a
+        // result is never emitted from the worker's thread while the destructor waits (the spy
+        // would see it), nor posted to a receiver after the facade is gone (the queued
+        // connection would deliver it below); and the request's connection is closed.
         auto actions = std::make_unique<SessionActions>(m_sandbox.adminUri());
         QSignalSpy finished(actions.get(), &SessionActions::finished);
+        int deliveredLate = 0;
+        connect(
+            actions.get(), &SessionActions::finished, this, [&deliveredLate] { ++deliveredLate; },
+            Qt::QueuedConnection);
         actions->cancel({ 4194304 + 18 });
         actions.reset();
-        QTest::qWait(200);
+        QCoreApplication::sendPostedEvents();
+        QCOMPARE(finished.count(), 0);
+        QCOMPARE(deliveredLate, 0);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            querySingleValue(m_sandbox.adminUri(),
+                             QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE "
+                                            "application_name = 'poolscope-actions'")),
+            QStringLiteral("0"), 5000);
     }
 };
 

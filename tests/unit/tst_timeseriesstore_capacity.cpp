@@ -7,6 +7,7 @@
 #include <QTest>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -236,6 +237,10 @@ void tst_TimeSeriesStoreCapacity::concurrentReadersSeeWholeTicks()
     std::atomic<int> torn { 0 };
     std::atomic<int> reads { 0 };
     std::atomic<int> nonEmptyReads { 0 };
+    // Reads that saw the store in the middle of the writing (some ticks, not the last one): the
+    // test is about those, so the writer waits half-way until there are some.
+    std::atomic<int> readsWhileWriting { 0 };
+    constexpr qint64 kLastTick = kT0 + kTicks - 1;
 
     auto reader = [&] {
         while (!done.load()) {
@@ -258,8 +263,11 @@ void tst_TimeSeriesStoreCapacity::concurrentReadersSeeWholeTicks()
                     break;
                 }
             }
-            if (!pa.isEmpty())
+            if (!pa.isEmpty()) {
                 ++nonEmptyReads;
+                if (pa.last().tMs < kLastTick)
+                    ++readsWhileWriting;
+            }
 
             // Bucketed under one lock: a and b identical bucket for bucket.
             const QList<QList<Bucket>> q = store.queryMany({ a, b }, kT0, kT0 + kTicks, 50);
@@ -292,6 +300,12 @@ void tst_TimeSeriesStoreCapacity::concurrentReadersSeeWholeTicks()
     std::thread r2(reader);
     std::thread writer([&] {
         for (int i = 0; i < kTicks; ++i) {
+            if (i == kTicks / 2) {
+                // Bounded: if the readers never get to read, the check below says so.
+                const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+                while (readsWhileWriting.load() < 4 && std::chrono::steady_clock::now() < until)
+                    std::this_thread::yield();
+            }
             if (i % 97 == 96)
                 store.appendGap(kT0 + i);
             else
@@ -305,9 +319,12 @@ void tst_TimeSeriesStoreCapacity::concurrentReadersSeeWholeTicks()
     r1.join();
     r2.join();
 
-    qInfo("%d reads (%d non-empty) during %d ticks", reads.load(), nonEmptyReads.load(), kTicks);
+    qInfo("%d reads (%d non-empty, %d while writing) during %d ticks", reads.load(),
+          nonEmptyReads.load(), readsWhileWriting.load(), kTicks);
     QCOMPARE(torn.load(), 0);
     QVERIFY(reads.load() > 0);
+    QVERIFY(nonEmptyReads.load() >= readsWhileWriting.load());
+    QVERIFY2(readsWhileWriting.load() >= 4, qPrintable(QString::number(readsWhileWriting.load())));
     QCOMPARE(store.latest(a)->tMs, kT0 + kTicks - 1);
     QCOMPARE(store.raw(a, kLo, kHi).size(), qsizetype(512));
 }
