@@ -3,6 +3,7 @@
 // server confirms each action; a monitoring role without pg_signal_backend is told so by name.
 #include "core/monitor/monitorsession.h"
 #include "tests/support/productionserver.h"
+#include "tests/support/sandboxfixture.h"
 #include "tests/support/testsession.h"
 #include "ui/sessions/sessionsfilter.h"
 #include "ui/sessions/sessionsmodel.h"
@@ -95,6 +96,44 @@ private Q_SLOTS:
         QVERIFY2(m_server.start(), qPrintable(m_server.errorString()));
         qputenv("PGPASSFILE", QFile::encodeName(m_server.passFile()));
         qunsetenv("PGPASSWORD");
+    }
+
+    // What the tests below rely on: the server is set up like production, not like a sandbox.
+    void serverIsSetUpLikeProduction()
+    {
+        QCOMPARE(m_server.adminQuery(QStringLiteral("SHOW password_encryption")),
+                 QStringLiteral("scram-sha-256"));
+        // Every TCP line is scram-sha-256; nothing is trusted.
+        QCOMPARE(m_server.adminQuery(QStringLiteral(
+                     "SELECT string_agg(DISTINCT type || ':' || auth_method, ',') FROM "
+                     "pg_hba_file_rules")),
+                 QStringLiteral("host:scram-sha-256,local:peer"));
+        QCOMPARE(m_server.adminQuery(QStringLiteral(
+                     "SELECT rolsuper::text || ',' || pg_has_role('monitor', 'pg_monitor', "
+                     "'MEMBER')::text || ',' || pg_has_role('monitor', 'pg_signal_backend', "
+                     "'MEMBER')::text FROM pg_roles WHERE rolname = 'monitor'")),
+                 QStringLiteral("false,true,false"));
+        QCOMPARE(m_server.adminQuery(QStringLiteral(
+                     "SELECT pg_has_role('operator', 'pg_signal_backend', 'MEMBER')")),
+                 QStringLiteral("t"));
+        QCOMPARE(m_server.adminQuery(QStringLiteral(
+                     "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'appdb'")),
+                 kApp);
+        // Passwords reach clients only through a private pgpass file.
+        QCOMPARE(fileMode(m_server.passFile()), mode_t(0600));
+        QStringList inFile = pgpassPasswords(m_server.passFile());
+        QStringList generated = m_server.passwords();
+        inFile.sort();
+        generated.sort();
+        QCOMPARE(inFile, generated);
+        QVERIFY(!m_server.directUri(kMonitor).contains(m_server.password(kMonitor)));
+        // Both servers run, and PgBouncer's console admits a stats user (this one counts itself).
+        QVERIFY(m_server.postgresRunning() && m_server.pgBouncerRunning());
+        QCOMPARE(m_server.bouncerClientsNamed(QStringLiteral("fixture-console")), 1);
+        // A wrong password is refused over TCP: no trust anywhere.
+        const QString wrong = connectionError(withUriParameter(
+            m_server.directUri(kMonitor), QStringLiteral("password"), QStringLiteral("wrong")));
+        QVERIFY2(wrong.contains(QLatin1String("28P01")), qPrintable(wrong));
     }
 
     void cancelFromTheSessionsPage()

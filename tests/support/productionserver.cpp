@@ -1,6 +1,7 @@
 #include "tests/support/productionserver.h"
 
 #include "tests/support/sandboxfixture.h"
+#include "tests/support/serverchild.h"
 
 #include <QDeadlineTimer>
 #include <QDir>
@@ -10,21 +11,11 @@
 
 #include <libpq-fe.h>
 
-#include <fcntl.h>
-#include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-#include <csignal>
-#include <cstdlib>
-#include <vector>
-
-extern char **environ;
 
 namespace poolscope::testing {
 namespace {
@@ -66,136 +57,6 @@ QString quoted(const QString &value)
 }
 
 } // namespace
-
-// One server process (or initdb), forked and exec'd as the server user, with its output in a log
-// file. Everything the child needs is prepared before fork(): between fork and exec only
-// async-signal-safe calls are allowed in a threaded process.
-class ProductionServer::Child
-{
-public:
-    Child(QString name, QStringList argv, QString logFile, QString workingDirectory)
-        : m_name(std::move(name))
-        , m_argv(std::move(argv))
-        , m_logFile(std::move(logFile))
-        , m_workingDirectory(std::move(workingDirectory))
-    {
-    }
-    ~Child() { stop(SIGQUIT, 10000); }
-    Child(const Child &) = delete;
-    Child &operator=(const Child &) = delete;
-
-    bool start(bool switchUser, uid_t uid, gid_t gid, QString *error);
-    bool running();
-    // True once the process has exited (reaped), within `timeoutMs`.
-    bool waitExit(int timeoutMs);
-    // `signal`, then SIGKILL after `graceMs`; always reaps.
-    void stop(int signal, int graceMs);
-    bool exitedCleanly() const
-    {
-        return m_reaped && WIFEXITED(m_status) && WEXITSTATUS(m_status) == 0;
-    }
-    const QString &name() const { return m_name; }
-
-    QString logTail() const
-    {
-        QFile file(m_logFile);
-        if (!file.open(QIODevice::ReadOnly))
-            return QString();
-        if (file.size() > 4096)
-            file.seek(file.size() - 4096);
-        return QString::fromUtf8(file.readAll());
-    }
-
-private:
-    QString m_name;
-    QStringList m_argv;
-    QString m_logFile;
-    QString m_workingDirectory;
-    pid_t m_pid = 0;
-    bool m_reaped = true;
-    int m_status = 0;
-};
-
-bool ProductionServer::Child::start(bool switchUser, uid_t uid, gid_t gid, QString *error)
-{
-    std::vector<QByteArray> args;
-    for (const QString &arg : m_argv)
-        args.push_back(QFile::encodeName(arg));
-    std::vector<char *> argv;
-    for (QByteArray &arg : args)
-        argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const QByteArray directory = QFile::encodeName(m_workingDirectory);
-    const int log = ::open(QFile::encodeName(m_logFile).constData(),
-                           O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    const int devNull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (log < 0 || devNull < 0 || (switchUser && ::fchown(log, uid, gid) != 0)) {
-        *error = QStringLiteral("cannot open %1").arg(m_logFile);
-        return false;
-    }
-    std::vector<gid_t> groups { gid };
-    const pid_t parent = ::getpid();
-
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::setpgid(0, 0); // a terminal's Ctrl-C reaches the test, which then stops us in order
-        ::dup2(devNull, 0);
-        ::dup2(log, 1);
-        ::dup2(log, 2);
-        if (switchUser
-            && (::setgroups(groups.size(), groups.data()) != 0 || ::setgid(gid) != 0
-                || ::setuid(uid) != 0))
-            ::_exit(126);
-        // After setuid, which clears it; then make sure the parent did not die meanwhile.
-        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent)
-            ::_exit(126);
-        if (::chdir(directory.constData()) != 0)
-            ::_exit(126);
-        ::execve(argv[0], argv.data(), environ);
-        ::_exit(127);
-    }
-    ::close(log);
-    ::close(devNull);
-    if (pid < 0) {
-        *error = QStringLiteral("cannot fork for %1").arg(m_name);
-        return false;
-    }
-    m_pid = pid;
-    m_reaped = false;
-    return true;
-}
-
-bool ProductionServer::Child::running()
-{
-    if (m_reaped)
-        return false;
-    if (::waitpid(m_pid, &m_status, WNOHANG) == m_pid)
-        m_reaped = true;
-    return !m_reaped;
-}
-
-bool ProductionServer::Child::waitExit(int timeoutMs)
-{
-    const QDeadlineTimer deadline(timeoutMs);
-    while (running()) {
-        if (deadline.hasExpired())
-            return false;
-        QThread::msleep(10);
-    }
-    return true;
-}
-
-void ProductionServer::Child::stop(int signal, int graceMs)
-{
-    if (!running())
-        return;
-    ::kill(m_pid, signal);
-    if (!waitExit(graceMs)) {
-        ::kill(m_pid, SIGKILL);
-        ::waitpid(m_pid, &m_status, 0);
-        m_reaped = true;
-    }
-}
 
 ProductionServer::ProductionServer() = default;
 
@@ -262,8 +123,8 @@ bool ProductionServer::createDirectories()
 
 bool ProductionServer::runToCompletion(const QString &name, const QStringList &argv)
 {
-    Child child(name, argv, serverDir() + QLatin1Char('/') + name + QLatin1String(".log"),
-                serverDir());
+    ServerChild child(name, argv, serverDir() + QLatin1Char('/') + name + QLatin1String(".log"),
+                      serverDir());
     QString error;
     if (!child.start(m_switchUser, m_uid, m_gid, &error))
         return fail(error);
@@ -312,14 +173,12 @@ bool ProductionServer::writePostgresConfig()
         "fixture_admin  " + invoking + "  postgres\n" + "fixture_admin  postgres  postgres\n";
     const QByteArray conf = QStringLiteral("\n# --- production-like test server ---\n"
                                            "listen_addresses = '127.0.0.1'\n"
-                                           "port = %1\n"
-                                           "unix_socket_directories = %2\n"
+                                           "unix_socket_directories = %1\n"
                                            "unix_socket_permissions = 0700\n"
                                            "password_encryption = 'scram-sha-256'\n"
                                            "max_connections = 60\n"
                                            "lc_messages = 'C'\n"
                                            "fsync = off\n")
-                                .arg(m_postgresPort)
                                 .arg(quoted(serverDir()))
                                 .toUtf8();
     QFile file(data + QLatin1String("postgresql.conf"));
@@ -330,7 +189,7 @@ bool ProductionServer::writePostgresConfig()
     return true;
 }
 
-bool ProductionServer::waitUntilAccepting(Child &child, int port)
+bool ProductionServer::waitUntilAccepting(ServerChild &child, int port)
 {
     const QByteArray ping = QStringLiteral("host=127.0.0.1 port=%1 dbname=postgres user=%2 "
                                            "connect_timeout=2")
@@ -354,11 +213,11 @@ bool ProductionServer::startPostgres()
 {
     if (postgresRunning())
         return true;
-    m_postgres = std::make_unique<Child>(QStringLiteral("postgres"),
-                                         QStringList { kBinDir + QLatin1String("postgres"),
-                                                       QStringLiteral("-D"),
-                                                       serverDir() + QLatin1String("/data") },
-                                         serverDir() + QLatin1String("/postgres.log"), serverDir());
+    m_postgres = std::make_unique<ServerChild>(
+        QStringLiteral("postgres"),
+        QStringList { kBinDir + QLatin1String("postgres"), QStringLiteral("-D"),
+                      serverDir() + QLatin1String("/data") },
+        serverDir() + QLatin1String("/postgres.log"), serverDir());
     QString error;
     if (!m_postgres->start(m_switchUser, m_uid, m_gid, &error))
         return fail(error);
@@ -473,7 +332,7 @@ bool ProductionServer::startPgBouncer()
 {
     if (pgBouncerRunning())
         return true;
-    m_bouncer = std::make_unique<Child>(
+    m_bouncer = std::make_unique<ServerChild>(
         QStringLiteral("pgbouncer"),
         QStringList { kPgBouncer, serverDir() + QLatin1String("/pgbouncer.ini") },
         serverDir() + QLatin1String("/pgbouncer.log"), serverDir());
@@ -501,16 +360,45 @@ bool ProductionServer::pgBouncerRunning() const
     return m_bouncer && m_bouncer->running();
 }
 
+bool ProductionServer::appendPostgresPort()
+{
+    // The last `port` line wins, so a retry on another port simply appends one more.
+    QFile file(serverDir() + QLatin1String("/data/postgresql.conf"));
+    const QByteArray line = "port = " + QByteArray::number(m_postgresPort) + '\n';
+    if (!file.open(QIODevice::Append) || file.write(line) != line.size())
+        return fail(QStringLiteral("cannot write the port to postgresql.conf"));
+    return true;
+}
+
+bool ProductionServer::startOnFreePort(int &port, const std::function<bool()> &configureAndStart,
+                                       std::unique_ptr<ServerChild> &child)
+{
+    // The port is free when chosen, but a parallel test may bind it a moment later: try another.
+    for (int attempt = 1;; ++attempt) {
+        port = freePort();
+        if (port == 0)
+            return fail(QStringLiteral("no free loopback port"));
+        if (configureAndStart())
+            return true;
+        const bool taken =
+            child && child->logTail().contains(QLatin1String("Address already in use"));
+        if (!taken || attempt == 5)
+            return false;
+        child.reset();
+    }
+}
+
 bool ProductionServer::start()
 {
     stopAll();
     m_error.clear();
-    m_postgresPort = freePort();
-    m_bouncerPort = freePort();
-    if (m_postgresPort == 0 || m_bouncerPort == 0 || m_postgresPort == m_bouncerPort)
-        return fail(QStringLiteral("no free loopback ports"));
-    const bool ok = createDirectories() && initializeCluster() && writePostgresConfig()
-        && startPostgres() && createRoles() && writePgBouncerFiles() && startPgBouncer();
+    const bool ok =
+        createDirectories() && initializeCluster() && writePostgresConfig()
+        && startOnFreePort(
+            m_postgresPort, [this] { return appendPostgresPort() && startPostgres(); }, m_postgres)
+        && createRoles()
+        && startOnFreePort(
+            m_bouncerPort, [this] { return writePgBouncerFiles() && startPgBouncer(); }, m_bouncer);
     if (!ok) {
         const QString error = m_error;
         stopAll();

@@ -5,9 +5,12 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 
 namespace poolscope::testing {
+
+class ServerChild;
 
 // A PostgreSQL 15 + PgBouncer set up the way an operator's production server is, started without
 // any of PoolScope's own sandbox code, so that PoolScope meets a server it did not start:
@@ -89,16 +92,17 @@ public:
     int bouncerClientsNamed(const QString &applicationName, const QString &database = {}) const;
 
 private:
-    class Child;
-
     bool fail(const QString &message);
     bool createDirectories();
     bool initializeCluster();
     bool writePostgresConfig();
+    bool appendPostgresPort();
+    bool startOnFreePort(int &port, const std::function<bool()> &configureAndStart,
+                         std::unique_ptr<ServerChild> &child);
     bool createRoles();
     bool writePgBouncerFiles();
     bool runToCompletion(const QString &name, const QStringList &argv);
-    bool waitUntilAccepting(Child &child, int port);
+    bool waitUntilAccepting(ServerChild &child, int port);
     void stopAll();
 
     QString m_error;
@@ -111,8 +115,8 @@ private:
     bool m_switchUser = false;
     QStringList m_roles;
     QStringList m_passwords; // parallel to m_roles
-    std::unique_ptr<Child> m_postgres;
-    std::unique_ptr<Child> m_bouncer;
+    std::unique_ptr<ServerChild> m_postgres;
+    std::unique_ptr<ServerChild> m_bouncer;
 
     QString serverDir() const { return m_directory + QLatin1String("/server"); }
 };
