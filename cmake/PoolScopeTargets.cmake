@@ -18,7 +18,9 @@ function(poolscope_target_defaults target)
 endfunction()
 
 # poolscope_add_test(NAME <name> SOURCES <files...> LIBS <targets...> [LABELS <labels...>] [TIMEOUT <s>])
-# One Qt Test executable = one CTest entry; GUI-less by default, offscreen for GUI tests.
+# One Qt Test executable = one CTest entry; GUI-less by default, offscreen for GUI tests. Every
+# test runs with a fresh HOME/XDG_CONFIG_HOME of its own (tests/support/isolatedhome.cpp, below
+# <build>/test-home/<name>), so saved settings never leak between runs or into the user's home.
 function(poolscope_add_test)
     cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
     if(ARG_UNPARSED_ARGUMENTS)
@@ -27,12 +29,12 @@ function(poolscope_add_test)
     if(NOT ARG_TIMEOUT)
         set(ARG_TIMEOUT 300)
     endif()
-    add_executable(${ARG_NAME} ${ARG_SOURCES})
+    add_executable(${ARG_NAME} ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/tests/support/isolatedhome.cpp)
     poolscope_target_defaults(${ARG_NAME})
     target_link_libraries(${ARG_NAME} PRIVATE Qt6::Test ${ARG_LIBS})
     add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
     set_tests_properties(${ARG_NAME} PROPERTIES
         TIMEOUT ${ARG_TIMEOUT}
         LABELS "${ARG_LABELS}"
-        ENVIRONMENT "QT_QPA_PLATFORM=offscreen;XDG_RUNTIME_DIR=/tmp/runtime-poolscope")
+        ENVIRONMENT "QT_QPA_PLATFORM=offscreen;XDG_RUNTIME_DIR=/tmp/runtime-poolscope;POOLSCOPE_TEST_HOME_ROOT=${PROJECT_BINARY_DIR}/test-home/${ARG_NAME}")
 endfunction()

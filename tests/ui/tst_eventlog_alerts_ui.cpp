@@ -83,18 +83,16 @@ private Q_SLOTS:
     void bannerRaisesAndClearsUsageAlert();
     void bannerOnConnectionLossAndPoolWaiters();
     void thresholdsDialogAppliesAndPersists();
-
-private:
-    QTemporaryDir m_settingsDir;
 };
 
 void tst_EventLogAlertsUi::initTestCase()
 {
-    QVERIFY(m_settingsDir.isValid());
-    // Never touch the developer's own settings.
+    // The settings land in the test's own fresh XDG_CONFIG_HOME (see poolscope_add_test).
     QCoreApplication::setOrganizationName(QStringLiteral("PoolScopeTests"));
     QCoreApplication::setApplicationName(QStringLiteral("tst_eventlog_alerts_ui"));
-    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_settingsDir.path());
+    const QString configHome = qEnvironmentVariable("XDG_CONFIG_HOME") + QLatin1Char('/');
+    QVERIFY2(configHome.size() > 1 && QSettings().fileName().startsWith(configHome),
+             qPrintable(QSettings().fileName()));
 }
 
 void tst_EventLogAlertsUi::init()
@@ -269,10 +267,11 @@ void tst_EventLogAlertsUi::followsTheNewestUnlessScrolledUp()
     QTRY_COMPARE(scroll->value(), scroll->maximum());
 
     scroll->setValue(0); // the user scrolls up to read
+    const int maximumBefore = scroll->maximum();
     for (int i = 500; i < 600; ++i)
         log.append(makeEvent(Event::Level::Info, QStringLiteral("pool"), QString::number(i)));
     QTRY_COMPARE(page.filter()->rowCount(), 600);
-    QTest::qWait(20);
+    QTRY_VERIFY(scroll->maximum() > maximumBefore); // the view has laid the new rows out
     QCOMPARE(scroll->value(), 0);
 
     scroll->setValue(scroll->maximum()); // back at the bottom: following again
