@@ -181,12 +181,20 @@ private Q_SLOTS:
         QSignalSpy spy(&sampler, &Sampler::sampled);
         sampler.start();
 
-        auto measure = [&](int seconds) {
+        auto validSamples = [&] {
+            int n = 0;
+            for (const QList<QVariant> &args : std::as_const(spy))
+                n += args.at(0).value<ActivitySample>().rates.valid ? 1 : 0;
+            return n;
+        };
+        // Over `samples` measured intervals (however long a loaded machine makes them).
+        auto measure = [&](int samples) {
             spy.clear();
             const qint64 before = commits;
             QElapsedTimer t;
             t.start();
-            QTest::qWait(seconds * 1000);
+            while (validSamples() < samples && !t.hasExpired(60000))
+                spy.wait(5000);
             const double loadRate = double(commits - before) / (double(t.elapsed()) / 1000.0);
             double weighted = 0, span = 0, intervals = 0;
             int n = 0;
@@ -202,9 +210,15 @@ private Q_SLOTS:
             return std::make_tuple(loadRate, span > 0 ? weighted / span : 0.0,
                                    n > 0 ? intervals / n : 0.0);
         };
-        const auto [loadFast, tpsFast, intervalFast] = measure(4);
+        const auto [loadFast, tpsFast, intervalFast] = measure(16);
         sampler.setInterval(1000ms);
-        QTest::qWait(1200); // let the first long interval pass
+        // The first long interval has passed once a sample measures one.
+        spy.clear();
+        const ActivitySample firstSlow = waitForSample(spy, [](const ActivitySample &a) {
+            return a.rates.valid && a.rates.intervalSeconds > 0.9;
+        });
+        QVERIFY2(firstSlow.rates.intervalSeconds > 0.9,
+                 qPrintable(QString::number(firstSlow.rates.intervalSeconds)));
         const auto [loadSlow, tpsSlow, intervalSlow] = measure(5);
         stop = true;
         load.join();
@@ -241,8 +255,10 @@ private Q_SLOTS:
         QVERIFY(!error.remedy.isEmpty());
         QTRY_VERIFY_WITH_TIMEOUT(
             store.latest(series::Total).has_value() && store.latest(series::Total)->isGap(), 5000);
-        QTest::qWait(1000);
-        QCOMPARE(lost.size(), 1); // one event per outage, not one per failed tick
+        // One event per outage, not one per failed tick: proving that no second one comes takes
+        // time, four sampling intervals.
+        QTest::qWait(int(4 * config().interval.count()));
+        QCOMPARE(lost.size(), 1);
 
         QVERIFY(m_sandbox.sandbox().startPostgres());
         QVERIFY(restored.wait(20000));
@@ -338,8 +354,10 @@ private Q_SLOTS:
         sampler.setPace(SamplerPace::Asleep);
         QTRY_COMPARE_WITH_TIMEOUT(querySingleValue(m_sandbox.adminUri(), countSampler),
                                   QStringLiteral("0"), 5000);
+        QCoreApplication::processEvents(); // a sample that landed before is not counted
         spy.clear();
-        QTest::qWait(1500);
+        // Proving that no query is sent takes time: six sampling intervals.
+        QTest::qWait(int(6 * config().interval.count()));
         QCOMPARE(spy.size(), 0);
 
         sampler.setPace(SamplerPace::Live);

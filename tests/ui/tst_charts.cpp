@@ -227,7 +227,9 @@ private Q_SLOTS:
             store.append(now + i * kSecond, { { series::Active, 4 } });
             chart.noteNewData(now + i * kSecond);
         }
-        QTest::qWait(100);
+        // Proving that the range does NOT move takes time: several coalesced refresh delays, so
+        // that any refresh the ticks could have armed has run.
+        QTest::qWait(5 * TimeSeriesChart::kRefreshDelayMs);
         QCOMPARE(chart.shownFromMs(), from);
         QCOMPARE(chart.shownToMs(), to);
         chart.setLive(true);
@@ -322,14 +324,17 @@ private Q_SLOTS:
         fillStack(store, now, 60);
         TimeSeriesChart chart(store, stackSpec());
         showSized(chart);
-        QTest::qWait(200);
+        QTRY_COMPARE(chart.queryCount(), 1); // the first refresh, armed by the constructor
         QSignalSpy replots(chart.plot(), &QCustomPlot::afterReplot);
         const int queriesBefore = chart.queryCount();
         for (int i = 1; i <= 100; ++i) {
             store.append(now + i * 10, { { series::Active, double(i % 7) } });
             chart.noteNewData(now + i * 10);
         }
-        QTest::qWait(300);
+        QTRY_COMPARE(chart.queryCount() - queriesBefore, 1);
+        // One query for the burst and no second one later: that takes time to prove, several
+        // refresh delays after the first.
+        QTest::qWait(5 * TimeSeriesChart::kRefreshDelayMs);
         QCOMPARE(chart.queryCount() - queriesBefore, 1);
         QVERIFY2(replots.count() >= 1 && replots.count() <= 3,
                  qPrintable(QString::number(replots.count())));

@@ -36,7 +36,9 @@
 using namespace poolscope;
 using namespace poolscope::ui;
 using poolscope::testing::pgpassPasswords;
+using poolscope::testing::querySingleValue;
 using poolscope::testing::SandboxFixture;
+using poolscope::testing::withUriParameter;
 
 namespace {
 
@@ -411,7 +413,17 @@ void TestColdStartPage::realColdPausesBackground()
     QVERIFY(m_session.backgroundPaused());
     QTRY_VERIFY_WITH_TIMEOUT(page->statusLabel()->text().contains(QLatin1String("Real cold")),
                              5000);
-    QTest::qWait(500); // a poll already in flight may still land
+    // Paused, the sampler closes its connection after the poll it had in flight: once that
+    // connection is gone from the server no poll can land any more, and the one that may have
+    // landed just before is delivered here, before the count starts.
+    const QString admin = withUriParameter(m_session.sandboxEndpoints()->adminUri,
+                                           QStringLiteral("passfile"), m_passFile);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        querySingleValue(admin,
+                         QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE "
+                                        "application_name = 'poolscope-sampler'")),
+        QStringLiteral("0"), 5000);
+    QCoreApplication::processEvents();
     sampled.clear();
     QVERIFY(finished.wait(30000));
     QCOMPARE(sampledAtFinish, 0); // no poll during the 2 s wait and the trials
@@ -539,8 +551,9 @@ void TestColdStartPage::remoteHostNeedsConfirmation()
     QVERIFY(!page.compareEdit()->text().contains(secret)); // taken out of the field
     for (const QString &text : visibleTexts(page))
         QVERIFY2(!text.contains(secret), qPrintable(text));
-    QTest::qWait(200);
-    QVERIFY(finished.isEmpty());
+    // Nothing may start later either: no run reports within a second (a refused run never
+    // starts, so any report would be a bug, however late).
+    QVERIFY(!finished.wait(1000));
 
     // Nothing chosen: nothing runs, and the page says why.
     page.targetBBox()->setChecked(false);

@@ -1,11 +1,13 @@
 // No libpq call ever runs on the GUI thread: while the dashboard samples the sandbox, PostgreSQL
-// is frozen with SIGSTOP. The event loop must keep answering (timer latency under 100 ms), the
-// window must say that the server is not answering, and after SIGCONT sampling resumes.
+// is frozen with SIGSTOP. The event loop must keep answering (its worst timer latency stays close
+// to the one measured with the server answering, in the same run), the window must say that the
+// server is not answering, and after SIGCONT sampling resumes.
 #include "core/monitor/monitorsession.h"
 #include "ui/mainwindow.h"
 
 #include <QDir>
 #include <QElapsedTimer>
+#include <QEventLoop>
 #include <QFile>
 #include <QLabel>
 #include <QSignalSpy>
@@ -56,7 +58,7 @@ private:
             ::kill(pid, signal);
     }
 
-    // The longest gap between two ticks of a 10 ms timer while `duration` passes.
+    // The longest delay of a 10 ms timer's ticks while the event loop runs for `durationMs`.
     static qint64 worstTimerLatencyDuring(int durationMs)
     {
         QElapsedTimer clock;
@@ -64,15 +66,17 @@ private:
         qint64 last = 0;
         qint64 worst = 0;
         QTimer ticker;
+        ticker.setTimerType(Qt::PreciseTimer);
         ticker.setInterval(10);
         QObject::connect(&ticker, &QTimer::timeout, [&] {
             const qint64 now = clock.elapsed();
             worst = std::max(worst, now - last - 10);
             last = now;
         });
+        QEventLoop loop;
+        QTimer::singleShot(durationMs, &loop, &QEventLoop::quit);
         ticker.start();
-        while (clock.elapsed() < durationMs)
-            QTest::qWait(50);
+        loop.exec();
         return worst;
     }
 
@@ -122,9 +126,18 @@ private Q_SLOTS:
         QVERIFY2(!statusText(window).contains(QLatin1String("not answering")),
                  qPrintable(statusText(window)));
 
-        qInfo("worst timer latency: %lld ms with the server answering, %lld ms with it frozen",
-              before, during);
-        QVERIFY2(during < 100, qPrintable(QString::number(during)));
+        // A libpq call on the GUI thread would block it for as long as the server stays frozen
+        // (seconds). The bound allows for what this machine does anyway: three times the worst
+        // latency measured with the server answering, plus 100 ms; and it must stay far below the
+        // freeze, or the comparison would prove nothing.
+        const qint64 bound = 100 + 3 * before;
+        qInfo("worst timer latency: %lld ms with the server answering, %lld ms with it frozen "
+              "(bound %lld ms)",
+              before, during, bound);
+        QVERIFY2(
+            bound < 1500,
+            qPrintable(QStringLiteral("too loaded to tell: %1 ms while answering").arg(before)));
+        QVERIFY2(during < bound, qPrintable(QStringLiteral("%1 >= %2").arg(during).arg(bound)));
         window.close(); // stops the workload, the sampler and the sandbox
     }
 
