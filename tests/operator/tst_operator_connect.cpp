@@ -5,6 +5,7 @@
 // in the settings file, an event or the program's output.
 #include "core/monitor/connectionprofiles.h"
 #include "core/monitor/monitorsession.h"
+#include "tests/support/logcapture.h"
 #include "tests/support/productionserver.h"
 #include "ui/connectdialog.h"
 #include "ui/mainwindow.h"
@@ -227,6 +228,7 @@ private Q_SLOTS:
     {
         const ScopedEnv noPassFile("PGPASSFILE", "/nonexistent/pgpass");
         const ScopedEnv noPassword("PGPASSWORD", QByteArray());
+        const auto log = LogCapture::install(); // every log line of the attempts below
         MonitorSession session;
         MainWindow window(&session);
         PasswordPrompt prompt(&session, &window);
@@ -264,6 +266,10 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(sampled.count() >= 1, 15000);
         QVERIFY(!session.serverUnreachable());
         verifyNoPassword(eventText(session), "a password in the event log");
+        QVERIFY(log->contains(QStringLiteral("28P01")));
+        verifyNoPassword(log->lines().join(QLatin1Char('\n')), "a password in the log");
+        QVERIFY(!log->lines().join(QLatin1Char('\n')).contains(QLatin1String("not-the-password")));
+        log->detach();
         verifyNoPassword(window.windowTitle(), "a password in the window title");
         window.close();
         verifyNoPassword(settingsText(), "a password in the settings file");
