@@ -290,7 +290,8 @@ void TestColdStartPage::runButtonProbesDirectAndPooled()
             QVERIFY2(!text.contains(secret), qPrintable(text));
     }
 
-    // CSV of the selected run: a header and one line per trial, phases adding up to the total.
+    // CSV of the selected run: a header and one line per trial, with that trial's phases and
+    // total (to the CSV's three decimals).
     QString asked;
     page.setSavePathFunction([&](const QString &, const QString &suggested, const QString &) {
         asked = suggested;
@@ -309,10 +310,18 @@ void TestColdStartPage::runButtonProbesDirectAndPooled()
         QCOMPARE(f.size(), 15);
         QCOMPARE(f.at(0).toInt(), run.id);
         QCOMPARE(f.at(2), i <= 10 ? QByteArray("direct") : QByteArray("pooled"));
-        double phases = 0;
-        for (int p = 5; p <= 9; ++p)
-            phases += f.at(p).toDouble();
-        QVERIFY(std::abs(phases - f.at(10).toDouble()) < 0.01);
+        QCOMPARE(f.at(4).toInt(), (i - 1) % 10 + 1);
+        const ColdStartTrial &trial =
+            run.results.at(i <= 10 ? 0 : 1).report.trials.at((i - 1) % 10);
+        const double expected[] = { trial.dnsMs,  trial.tcpMs,        trial.tlsMs,
+                                    trial.authMs, trial.firstQueryMs, trial.totalMs };
+        for (int p = 5; p <= 10; ++p) {
+            QVERIFY2(std::abs(f.at(p).toDouble() - expected[p - 5]) < 0.001,
+                     qPrintable(QStringLiteral("column %1: %2 vs %3")
+                                    .arg(p)
+                                    .arg(QString::fromLatin1(f.at(p)))
+                                    .arg(expected[p - 5])));
+        }
         QCOMPARE(f.at(11), QByteArray("true"));
         for (const QString &secret : secrets)
             QVERIFY(!lines.at(i).contains(secret.toUtf8()));
