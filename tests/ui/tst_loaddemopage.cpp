@@ -18,6 +18,7 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
+#include <QEventLoop>
 #include <QFile>
 #include <QImage>
 #include <QLabel>
@@ -266,6 +267,15 @@ void TestLoadDemoPage::smallPlanOnADedicatedSandbox()
     connect(&ticker, &QTimer::timeout, this,
             [&] { worstGapMs = std::max(worstGapMs, sinceTick.restart()); });
     ticker.start(10);
+    // The baseline: the worst gap over a second with nothing running, on this machine right now.
+    {
+        QEventLoop idle;
+        QTimer::singleShot(1000, &idle, &QEventLoop::quit);
+        idle.exec();
+    }
+    const qint64 baselineGapMs = worstGapMs;
+    worstGapMs = 0;
+    sinceTick.restart();
 
     QSignalSpy finished(&page, &LoadDemoPage::demoFinished);
     QTest::mouseClick(page.startButton(), Qt::LeftButton);
@@ -292,7 +302,10 @@ void TestLoadDemoPage::smallPlanOnADedicatedSandbox()
              qPrintable(describe(report)));
     QCOMPARE(pooled.poolerPoolSize, 15);
     QVERIFY2(direct.returnedToBaseline && pooled.returnedToBaseline, qPrintable(describe(report)));
-    QVERIFY2(worstGapMs < 1000, qPrintable(QString::number(worstGapMs)));
+    // A blocking call on the GUI thread would stall it for a connect or a whole run (seconds).
+    QVERIFY2(
+        worstGapMs < 1000 + 3 * baselineGapMs,
+        qPrintable(QStringLiteral("%1 ms (baseline %2 ms)").arg(worstGapMs).arg(baselineGapMs)));
 
     // The page is usable again, and its table holds one row per run.
     QCOMPARE(page.phase(), LoadDemoPage::Phase::Idle);
