@@ -135,16 +135,31 @@ Alert serverUnreachable()
     };
 }
 
+Alert poolerUnreachable()
+{
+    return Alert {
+        Alert::Kind::PoolerUnreachable,
+        QStringLiteral("PgBouncer unreachable"),
+        QStringLiteral("PgBouncer's console stopped answering; the pooler figures shown are "
+                       "stale, and clients that connect through PgBouncer are likely failing "
+                       "too. The Event log shows the typed error and its remedy; PoolScope "
+                       "reconnects by itself when PgBouncer is back."),
+    };
+}
+
 } // namespace
 
 QList<Alert> evaluateAlerts(const AlertThresholds &thresholds,
                             const std::optional<ActivitySample> &activity,
                             const std::optional<PoolStats> &pool,
-                            const std::optional<PoolerSample> &pooler, bool unreachable)
+                            const std::optional<PoolerSample> &pooler, bool unreachable,
+                            bool poolerLost)
 {
     QList<Alert> alerts;
     if (unreachable)
         alerts << serverUnreachable();
+    if (poolerLost)
+        alerts << poolerUnreachable();
     // The last sample before a loss is stale: alerting on it would report a past state as now.
     if (activity && !unreachable) {
         const int usable = activity->limits.usableByOrdinaryRoles();
@@ -156,7 +171,7 @@ QList<Alert> evaluateAlerts(const AlertThresholds &thresholds,
     }
     if (pool && thresholds.poolWaiters > 0 && pool->waiting >= thresholds.poolWaiters)
         alerts << poolWaiters(*pool);
-    if (pooler && thresholds.poolerWaitSeconds > 0
+    if (pooler && !poolerLost && thresholds.poolerWaitSeconds > 0
         && pooler->maxWaitSeconds() >= thresholds.poolerWaitSeconds)
         alerts << poolerWaiting(*pooler);
     if (activity && !unreachable) {

@@ -27,7 +27,8 @@ struct Alert
         PoolerWaiting,
         IdleInTransaction,
         LongQuery,
-        ServerUnreachable
+        ServerUnreachable,
+        PoolerUnreachable
     };
     Kind kind;
     QString title;  // short: for the banner
@@ -39,7 +40,8 @@ struct Alert
 QList<Alert> evaluateAlerts(const AlertThresholds &thresholds,
                             const std::optional<ActivitySample> &activity,
                             const std::optional<PoolStats> &pool,
-                            const std::optional<PoolerSample> &pooler, bool serverUnreachable);
+                            const std::optional<PoolerSample> &pooler, bool serverUnreachable,
+                            bool poolerUnreachable = false);
 
 // Remembers which alerts are active and reports transitions.
 class AlertTracker

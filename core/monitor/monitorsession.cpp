@@ -117,7 +117,22 @@ void MonitorSession::startWatching(const QString &conninfo, const QString &poole
         m_lastSample = sample;
         Q_EMIT sampled(sample);
     });
-    connect(m_sampler.get(), &Sampler::poolerSampled, this, &MonitorSession::poolerSampled);
+    connect(m_sampler.get(), &Sampler::poolerSampled, this, [this](const PoolerSample &sample) {
+        if (m_poolerUnreachable) {
+            m_poolerUnreachable = false;
+            m_events.append(Event { 0,
+                                    QDateTime::currentDateTimeUtc(),
+                                    Event::Level::Info,
+                                    Event::Category::Connection,
+                                    QStringLiteral("sampler"),
+                                    QStringLiteral("the PgBouncer console answers again"),
+                                    {},
+                                    {},
+                                    {} });
+            Q_EMIT poolerRestored();
+        }
+        Q_EMIT poolerSampled(sample);
+    });
     connect(m_sampler.get(), &Sampler::poolStatsSampled, this, &MonitorSession::poolStatsSampled);
     connect(m_sampler.get(), &Sampler::connectionLost, this, [this](const DbError &error) {
         m_unreachable = true;
@@ -139,8 +154,10 @@ void MonitorSession::startWatching(const QString &conninfo, const QString &poole
         Q_EMIT connectionRestored();
     });
     connect(m_sampler.get(), &Sampler::poolerUnavailable, this, [this](const DbError &error) {
+        m_poolerUnreachable = true;
         m_events.appendError(QStringLiteral("sampler"), error,
                              QStringLiteral("PgBouncer console not reachable"));
+        Q_EMIT poolerLost(error);
     });
     m_sampler->start();
     logging::logger("ui")->info("watching {}", displayName().toStdString());
@@ -201,6 +218,7 @@ void MonitorSession::stop()
     }
     m_endpoints.reset();
     m_unreachable = false;
+    m_poolerUnreachable = false;
 }
 
 } // namespace poolscope

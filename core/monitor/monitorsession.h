@@ -55,6 +55,8 @@ public:
     std::optional<sandbox::SandboxEndpoints> sandboxEndpoints() const { return m_endpoints; }
     const std::optional<ActivitySample> &lastSample() const { return m_lastSample; }
     bool serverUnreachable() const { return m_unreachable; }
+    // PgBouncer's console stopped answering (poolerLost) and has not answered since.
+    bool poolerUnreachable() const { return m_poolerUnreachable; }
 
     // The pace the dashboard wants the sampler at. Set it here rather than on sampler() directly:
     // a background pause (below) restores this pace when it ends, and a sampler started later
@@ -85,6 +87,9 @@ Q_SIGNALS:
     void poolStatsSampled(const poolscope::PoolStats &stats);
     void connectionLost(const poolscope::DbError &error);
     void connectionRestored();
+    // The PgBouncer console could not be used (once per outage) / answers again.
+    void poolerLost(const poolscope::DbError &error);
+    void poolerRestored();
 
 private:
     void startWatching(const QString &conninfo, const QString &poolerConsole);
@@ -103,6 +108,7 @@ private:
     std::optional<sandbox::SandboxEndpoints> m_endpoints;
     std::optional<ActivitySample> m_lastSample;
     bool m_unreachable = false;
+    bool m_poolerUnreachable = false;
     SamplerPace m_pace = SamplerPace::Live;
     bool m_backgroundPaused = false;
     bool m_workloadPausedForDemo = false;

@@ -2,6 +2,8 @@
 
 #include "core/timeseries/timeseriesstore.h"
 
+#include <limits>
+
 namespace poolscope {
 
 void appendActivity(TimeSeriesStore &store, const ActivitySample &s)
@@ -59,6 +61,19 @@ void appendPool(TimeSeriesStore &store, const PoolStats &stats)
 void appendGap(TimeSeriesStore &store, const QDateTime &at)
 {
     store.appendGap(at.toMSecsSinceEpoch());
+}
+
+void appendPoolerGap(TimeSeriesStore &store, const QDateTime &at)
+{
+    // A NaN is stored as a gap point; appendGap() would break the database's lines as well.
+    const double gap = std::numeric_limits<double>::quiet_NaN();
+    store.append(at.toMSecsSinceEpoch(),
+                 { { series::PoolerClientsActive, gap },
+                   { series::PoolerClientsWaiting, gap },
+                   { series::PoolerServersActive, gap },
+                   { series::PoolerServersIdle, gap },
+                   { series::PoolerMaxWait, gap },
+                   { series::PoolerTransactionsPerSecond, gap } });
 }
 
 } // namespace poolscope

@@ -49,5 +49,7 @@ void appendActivity(TimeSeriesStore &store, const ActivitySample &sample);
 void appendPooler(TimeSeriesStore &store, const PoolerSample &sample);
 void appendPool(TimeSeriesStore &store, const PoolStats &stats);
 void appendGap(TimeSeriesStore &store, const QDateTime &at);
+// A gap in the pooler's series only: PgBouncer's console failed while the database answered.
+void appendPoolerGap(TimeSeriesStore &store, const QDateTime &at);
 
 } // namespace poolscope

@@ -203,7 +203,7 @@ void SamplerWorker::samplePoolerConsole()
                                    opened.error().summary().toStdString());
                 Q_EMIT poolerUnavailable(opened.error());
             }
-            m_consoleRetryAt = Clock::now() + consoleRetryDelay();
+            onPoolerFailure();
             return;
         }
         m_console.emplace(std::move(opened).value());
@@ -218,7 +218,7 @@ void SamplerWorker::samplePoolerConsole()
         }
         m_console.reset();
         m_previousPooler.reset();
-        m_consoleRetryAt = Clock::now() + consoleRetryDelay();
+        onPoolerFailure();
         return;
     }
     m_poolerReported = false;
@@ -230,6 +230,15 @@ void SamplerWorker::samplePoolerConsole()
     if (m_store)
         appendPooler(*m_store, s);
     Q_EMIT poolerSampled(s);
+}
+
+void SamplerWorker::onPoolerFailure()
+{
+    // A console that answered before leaves a visible break in the pooler charts, not a line
+    // drawn across the outage.
+    if (m_consoleWorked && m_store)
+        appendPoolerGap(*m_store, QDateTime::currentDateTimeUtc());
+    m_consoleRetryAt = Clock::now() + consoleRetryDelay();
 }
 
 void SamplerWorker::samplePool()

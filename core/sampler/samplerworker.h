@@ -48,6 +48,7 @@ private:
     void samplePoolerConsole();
     void samplePool();
     void onDatabaseFailure(const DbError &error);
+    void onPoolerFailure();
     std::chrono::milliseconds nextDelay() const;
     std::chrono::milliseconds retryCap() const; // slowest retry while something is down
     std::chrono::milliseconds consoleRetryDelay() const;

@@ -100,6 +100,10 @@ private Q_SLOTS:
             [this] { return m_server.backendsNamed(kSampler); });
     }
 
+    // Watching PostgreSQL directly while PgBouncer restarts: the database figures go on, the
+    // pooler's break, the banner says so, and the console is sampled again soon after.
+    void acrossAPgBouncerRestartWatchedDirectly();
+
     // Watching through PgBouncer, the way the application reaches the database.
     void acrossAPgBouncerRestart()
     {
@@ -181,6 +185,63 @@ void tst_OperatorSurvive::survive(const QString &conninfo, const std::function<b
     QCOMPARE(samplerConnections(), 1);
     // PgBouncer's console is back too, well before its 30 s retry for a console never seen.
     QTRY_VERIFY_WITH_TIMEOUT(poolerSampled.count() >= 1, 10000);
+}
+
+void tst_OperatorSurvive::acrossAPgBouncerRestartWatchedDirectly()
+{
+    MonitorSession session;
+    MainWindow window(&session);
+    auto *banner = window.findChild<AlertBanner *>();
+    banner->setNotifier({});
+    window.show();
+    MonitorSession::Options options;
+    options.conninfo = m_server.directUri(kMonitor);
+    options.poolerConsoleConninfo = m_server.consoleConninfo();
+    options.interval = kInterval;
+    QSignalSpy sampled(&session, &MonitorSession::sampled);
+    QSignalSpy poolerSampled(&session, &MonitorSession::poolerSampled);
+    QElapsedTimer clock;
+    clock.start();
+    session.start(options);
+    QTRY_VERIFY_WITH_TIMEOUT(poolerSampled.count() >= 1, 20000);
+    const qint64 firstSampleMs = clock.elapsed();
+    QTRY_VERIFY_WITH_TIMEOUT(poolerSampled.count() >= 3, 20000);
+
+    const qint64 downAtMs = QDateTime::currentMSecsSinceEpoch();
+    QVERIFY(m_server.stopPgBouncer());
+    QTRY_VERIFY_WITH_TIMEOUT(session.poolerUnreachable(), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(banner->isVisible()
+                                 && banner->text().contains(QLatin1String("PgBouncer unreachable")),
+                             10000);
+    QVERIFY(hasEvent(session, [](const Event &e) {
+        return e.category == Event::Category::Connection && e.level == Event::Level::Error
+            && e.message.contains(QLatin1String("PgBouncer")) && !e.remedy.isEmpty();
+    }));
+    // The database is still watched meanwhile, for a few more ticks.
+    const int before = int(sampled.count());
+    QTRY_VERIFY_WITH_TIMEOUT(sampled.count() >= before + 4, 20000);
+    QVERIFY(!session.serverUnreachable());
+    bool gap = false;
+    for (const TimePoint &p : session.store().raw(series::PoolerClientsActive, downAtMs - 1,
+                                                  QDateTime::currentMSecsSinceEpoch() + 1))
+        gap = gap || std::isnan(p.value);
+    QVERIFY(gap);
+
+    QSignalSpy restored(&session, &MonitorSession::poolerRestored);
+    QVERIFY2(m_server.startPgBouncer(), qPrintable(m_server.errorString()));
+    clock.restart();
+    QTRY_VERIFY_WITH_TIMEOUT(restored.count() == 1, 60000);
+    const qint64 recoveryMs = clock.elapsed();
+    qInfo("PgBouncer's console sampled again %lld ms after it was back", recoveryMs);
+    QVERIFY2(recoveryMs <= 2 * kInterval.count() + qMax<qint64>(1000, 3 * firstSampleMs),
+             qPrintable(QStringLiteral("recovered after %1 ms").arg(recoveryMs)));
+    QTRY_VERIFY_WITH_TIMEOUT(!banner->isVisible(), 10000);
+    QVERIFY(!session.poolerUnreachable());
+    QVERIFY(hasEvent(session, [](const Event &e) {
+        return e.message.contains(QLatin1String("cleared: PgBouncer unreachable"));
+    }));
+    QCOMPARE(m_server.bouncerClientsNamed(kSampler, QStringLiteral("pgbouncer")), 1);
+    QCOMPARE(m_server.backendsNamed(kSampler), 1);
 }
 
 QTEST_MAIN(tst_OperatorSurvive)

@@ -55,6 +55,7 @@ private Q_SLOTS:
     void usageIsAgainstUsableNotMaxConnections();
     void unknownLimitsRaiseNothing();
     void unreachableSuppressesStaleActivityAlerts();
+    void poolerUnreachableSuppressesStalePoolerAlerts();
     void disabledThresholds();
     void detailsCarryFiguresAndRemedy();
     void trackerTransitions();
@@ -94,6 +95,8 @@ void tst_Alerts::thresholds_data()
     QTest::newRow("long query above") << Alert::Kind::LongQuery << t.longQuerySeconds + 1 << true;
     QTest::newRow("unreachable no") << Alert::Kind::ServerUnreachable << 0.0 << false;
     QTest::newRow("unreachable yes") << Alert::Kind::ServerUnreachable << 1.0 << true;
+    QTest::newRow("pooler unreachable no") << Alert::Kind::PoolerUnreachable << 0.0 << false;
+    QTest::newRow("pooler unreachable yes") << Alert::Kind::PoolerUnreachable << 1.0 << true;
 }
 
 void tst_Alerts::thresholds()
@@ -107,6 +110,7 @@ void tst_Alerts::thresholds()
     std::optional<PoolerSample> pooler = PoolerSample {};
     pooler->pools.append(PoolerPool {});
     bool unreachable = false;
+    bool poolerUnreachable = false;
     switch (kind) {
     case Alert::Kind::ConnectionUsage:
         activity = sampleWith(int(value));
@@ -129,9 +133,12 @@ void tst_Alerts::thresholds()
         unreachable = value > 0;
         activity.reset();
         break;
+    case Alert::Kind::PoolerUnreachable:
+        poolerUnreachable = value > 0;
+        break;
     }
     const QList<Alert> alerts =
-        evaluateAlerts(AlertThresholds {}, activity, pool, pooler, unreachable);
+        evaluateAlerts(AlertThresholds {}, activity, pool, pooler, unreachable, poolerUnreachable);
     QCOMPARE(hasKind(alerts, kind), raised);
     // Nothing else fires on these figures.
     QCOMPARE(alerts.size(), raised ? 1 : 0);
@@ -162,6 +169,20 @@ void tst_Alerts::unreachableSuppressesStaleActivityAlerts()
     const auto alerts = evaluateAlerts(AlertThresholds {}, s, {}, {}, true);
     QCOMPARE(alerts.size(), 1);
     QCOMPARE(alerts[0].kind, Alert::Kind::ServerUnreachable);
+}
+
+void tst_Alerts::poolerUnreachableSuppressesStalePoolerAlerts()
+{
+    PoolerSample pooler;
+    pooler.pools.append(PoolerPool {});
+    pooler.pools[0].maxWaitSeconds = 100;
+    const auto alerts = evaluateAlerts(AlertThresholds {}, sampleWith(10), {}, pooler, false, true);
+    QCOMPARE(alerts.size(), 1);
+    QCOMPARE(alerts[0].kind, Alert::Kind::PoolerUnreachable);
+    QVERIFY(!alerts[0].detail.isEmpty());
+    // Without the loss, the same figures raise the waiting alert.
+    QCOMPARE(evaluateAlerts(AlertThresholds {}, sampleWith(10), {}, pooler, false).value(0).kind,
+             Alert::Kind::PoolerWaiting);
 }
 
 void tst_Alerts::disabledThresholds()

@@ -18,12 +18,18 @@ bool contains(const QList<Alert> &alerts, Alert::Kind kind)
                        [kind](const Alert &a) { return a.kind == kind; });
 }
 
+// The server or the pooler not answering: shown in red, logged as an error.
+bool isOutage(Alert::Kind kind)
+{
+    return kind == Alert::Kind::ServerUnreachable || kind == Alert::Kind::PoolerUnreachable;
+}
+
 Event alertEvent(const Alert &alert, bool raised)
 {
     Event e;
-    e.level = !raised                                  ? Event::Level::Info
-        : alert.kind == Alert::Kind::ServerUnreachable ? Event::Level::Error
-                                                       : Event::Level::Warning;
+    e.level = !raised          ? Event::Level::Info
+        : isOutage(alert.kind) ? Event::Level::Error
+                               : Event::Level::Warning;
     e.category = Event::Category::Alert;
     e.subsystem = QStringLiteral("alerts");
     e.message = (raised ? QStringLiteral("raised: ") : QStringLiteral("cleared: ")) + alert.title;
@@ -67,8 +73,14 @@ AlertBanner::AlertBanner(MonitorSession *session, QWidget *parent)
         m_pool = stats;
         recompute();
     });
+    m_poolerUnreachable = session->poolerUnreachable();
     connect(session, &MonitorSession::poolerSampled, this, [this](const PoolerSample &sample) {
         m_pooler = sample;
+        m_poolerUnreachable = false;
+        recompute();
+    });
+    connect(session, &MonitorSession::poolerLost, this, [this] {
+        m_poolerUnreachable = true;
         recompute();
     });
     connect(session, &MonitorSession::connectionLost, this, [this] {
@@ -129,8 +141,8 @@ QString AlertBanner::text() const
 
 void AlertBanner::recompute()
 {
-    const QList<Alert> current =
-        evaluateAlerts(m_thresholds, m_activity, m_pool, m_pooler, m_unreachable);
+    const QList<Alert> current = evaluateAlerts(m_thresholds, m_activity, m_pool, m_pooler,
+                                                m_unreachable, m_poolerUnreachable);
     const AlertTracker::Change change = m_tracker.update(current);
     if (m_session) {
         for (const Alert &alert : change.raised)
@@ -173,7 +185,8 @@ void AlertBanner::updateAppearance()
     setToolTip(details.join(QString()));
     // Red while the server is unreachable, amber otherwise; dark text on a light background reads
     // in light and dark themes alike.
-    const bool severe = contains(active, Alert::Kind::ServerUnreachable);
+    const bool severe = contains(active, Alert::Kind::ServerUnreachable)
+        || contains(active, Alert::Kind::PoolerUnreachable);
     setStyleSheet(severe
                       ? QStringLiteral("QFrame#alertBanner { background: #f8d7da; border-bottom: "
                                        "1px solid #c0392b; } QLabel { color: #58151c; }")

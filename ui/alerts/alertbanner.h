@@ -55,6 +55,7 @@ private:
     std::optional<PoolStats> m_pool;
     std::optional<PoolerSample> m_pooler;
     bool m_unreachable = false;
+    bool m_poolerUnreachable = false;
     Notifier m_notifier;
     QSystemTrayIcon *m_tray = nullptr; // created on first use
     QLabel *m_label;
