@@ -77,9 +77,12 @@ std::chrono::milliseconds SamplerWorker::retryCap() const
 
 std::chrono::milliseconds SamplerWorker::consoleRetryDelay() const
 {
-    // A console that answered before is coming back from a restart: look again soon. One that
+    // A console that answered before is coming back from a restart: look again soon (the retry
+    // time is checked once per tick, so one interval here means a try within two). One that
     // never answered is likely misconfigured: do not knock every few seconds.
-    return m_consoleWorked ? retryCap() : std::chrono::seconds(30);
+    return m_consoleWorked ? std::min<std::chrono::milliseconds>(
+               std::chrono::milliseconds(intervalMs.load()), std::chrono::seconds(30))
+                           : std::chrono::seconds(30);
 }
 
 void SamplerWorker::tick()

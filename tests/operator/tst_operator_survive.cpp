@@ -29,6 +29,13 @@ const QString kMonitor = QLatin1String(ProductionServer::kMonitorRole);
 const QString kSampler = QStringLiteral("poolscope-sampler");
 constexpr std::chrono::milliseconds kInterval { 1000 };
 
+// Room on top of two sampling intervals for a busy machine: a few times what connecting and one
+// sample took at the start of the same test.
+qint64 loadAllowance(qint64 firstSampleMs)
+{
+    return qMax<qint64>(1500, 4 * firstSampleMs);
+}
+
 bool storeHasGapAfter(const TimeSeriesStore &store, qint64 afterMs)
 {
     for (const TimePoint &p :
@@ -153,7 +160,8 @@ void tst_OperatorSurvive::survive(const QString &conninfo, const std::function<b
         return e.category == Event::Category::Connection && e.level == Event::Level::Error
             && !e.errorKind.isEmpty() && !e.remedy.isEmpty();
     }));
-    QTRY_VERIFY_WITH_TIMEOUT(failedTicks.count() >= 6, 60000);
+    // Seven failures: a backoff that kept doubling would now wait 8 to 16 s before the next try.
+    QTRY_VERIFY_WITH_TIMEOUT(failedTicks.count() >= 7, 60000);
     QVERIFY(storeHasGapAfter(session.store(), downAtMs - 1));
     QTRY_VERIFY_WITH_TIMEOUT(chartShowsGap(window), 10000);
 
@@ -167,7 +175,7 @@ void tst_OperatorSurvive::survive(const QString &conninfo, const std::function<b
     qInfo("first sample after start %lld ms; sampling again %lld ms after the server was back "
           "(interval %lld ms, %lld failed ticks)",
           firstSampleMs, recoveryMs, qint64(kInterval.count()), qint64(failedTicks.count()));
-    QVERIFY2(recoveryMs <= 2 * kInterval.count() + qMax<qint64>(1000, 3 * firstSampleMs),
+    QVERIFY2(recoveryMs <= 2 * kInterval.count() + loadAllowance(firstSampleMs),
              qPrintable(QStringLiteral("recovered after %1 ms").arg(recoveryMs)));
 
     // Nothing stuck: the banner clears, the status says so, samples flow, one connection.
@@ -233,7 +241,7 @@ void tst_OperatorSurvive::acrossAPgBouncerRestartWatchedDirectly()
     QTRY_VERIFY_WITH_TIMEOUT(restored.count() == 1, 60000);
     const qint64 recoveryMs = clock.elapsed();
     qInfo("PgBouncer's console sampled again %lld ms after it was back", recoveryMs);
-    QVERIFY2(recoveryMs <= 2 * kInterval.count() + qMax<qint64>(1000, 3 * firstSampleMs),
+    QVERIFY2(recoveryMs <= 2 * kInterval.count() + loadAllowance(firstSampleMs),
              qPrintable(QStringLiteral("recovered after %1 ms").arg(recoveryMs)));
     QTRY_VERIFY_WITH_TIMEOUT(!banner->isVisible(), 10000);
     QVERIFY(!session.poolerUnreachable());
