@@ -14,7 +14,6 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QTableView>
-#include <QTemporaryDir>
 #include <QtTest>
 
 using namespace poolscope;
@@ -68,7 +67,6 @@ class tst_OperatorActions : public QObject
 {
     Q_OBJECT
 
-    QTemporaryDir m_home;
     ProductionServer m_server;
 
     QString stateOf(int pid) const
@@ -90,9 +88,6 @@ class tst_OperatorActions : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_home.isValid());
-        qputenv("HOME", QFile::encodeName(m_home.path()));
-        qputenv("XDG_CONFIG_HOME", QFile::encodeName(m_home.path() + QLatin1String("/config")));
         QVERIFY2(m_server.start(), qPrintable(m_server.errorString()));
         qputenv("PGPASSFILE", QFile::encodeName(m_server.passFile()));
         qunsetenv("PGPASSWORD");

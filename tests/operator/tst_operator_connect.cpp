@@ -18,7 +18,6 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QSettings>
-#include <QTemporaryDir>
 #include <QtTest>
 
 using namespace poolscope;
@@ -64,7 +63,6 @@ class tst_OperatorConnect : public QObject
 {
     Q_OBJECT
 
-    QTemporaryDir m_home;
     ProductionServer m_server;
 
     QString settingsText() const
@@ -133,10 +131,8 @@ class tst_OperatorConnect : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_home.isValid());
-        // The binary started below reads the same settings file as this process writes.
-        qputenv("HOME", QFile::encodeName(m_home.path()));
-        qputenv("XDG_CONFIG_HOME", QFile::encodeName(m_home.path() + QLatin1String("/config")));
+        // The HOME of this test (isolatedhome.cpp) is inherited by the binary started below,
+        // which then reads the settings file this process writes.
         QCoreApplication::setOrganizationName(QStringLiteral("PoolScope"));
         QCoreApplication::setApplicationName(QStringLiteral("poolscope"));
         QVERIFY2(m_server.start(), qPrintable(m_server.errorString()));

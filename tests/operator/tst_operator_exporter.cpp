@@ -8,7 +8,6 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTcpSocket>
-#include <QTemporaryDir>
 #include <QThread>
 #include <QtTest>
 
@@ -69,7 +68,6 @@ class tst_OperatorExporter : public QObject
 {
     Q_OBJECT
 
-    QTemporaryDir m_home;
     ProductionServer m_server;
     QProcess m_exporter;
     quint16 m_port = 0;
@@ -104,9 +102,6 @@ class tst_OperatorExporter : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_home.isValid());
-        qputenv("HOME", QFile::encodeName(m_home.path()));
-        qputenv("XDG_CONFIG_HOME", QFile::encodeName(m_home.path() + QLatin1String("/config")));
         QVERIFY2(m_server.start(), qPrintable(m_server.errorString()));
         qputenv("PGPASSFILE", QFile::encodeName(m_server.passFile()));
         qunsetenv("PGPASSWORD");

@@ -12,7 +12,6 @@
 
 #include <QElapsedTimer>
 #include <QFile>
-#include <QTemporaryDir>
 #include <QtTest>
 #include <qcustomplot.h>
 
@@ -76,7 +75,6 @@ class tst_OperatorSurvive : public QObject
 {
     Q_OBJECT
 
-    QTemporaryDir m_home;
     ProductionServer m_server;
 
     // Watches `conninfo` in the real window, takes the server down with `stop` until the sampler
@@ -90,9 +88,6 @@ class tst_OperatorSurvive : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_home.isValid());
-        qputenv("HOME", QFile::encodeName(m_home.path()));
-        qputenv("XDG_CONFIG_HOME", QFile::encodeName(m_home.path() + QLatin1String("/config")));
         QVERIFY2(m_server.start(), qPrintable(m_server.errorString()));
         qputenv("PGPASSFILE", QFile::encodeName(m_server.passFile()));
         qunsetenv("PGPASSWORD");
