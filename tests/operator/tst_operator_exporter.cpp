@@ -11,6 +11,10 @@
 #include <QThread>
 #include <QtTest>
 
+#include <atomic>
+#include <memory>
+#include <thread>
+
 using namespace poolscope::testing;
 
 namespace {
@@ -62,6 +66,41 @@ double metric(const QByteArray &body, const QByteArray &name)
     return -1;
 }
 
+// Scrapes on a thread of its own all along, so that scrapes also land while a server is in
+// the middle of shutting down or starting, not only between the test's steps.
+class BackgroundScraper
+{
+public:
+    explicit BackgroundScraper(quint16 port)
+        : m_thread([this, port] { run(port); })
+    {
+    }
+    ~BackgroundScraper()
+    {
+        m_stop = true;
+        m_thread.join();
+    }
+    int scrapes() const { return m_scrapes; }
+    int failures() const { return m_failures; } // not 200, or not within the scrape timeout
+
+private:
+    void run(quint16 port)
+    {
+        while (!m_stop) {
+            const Scrape s = scrape(port);
+            ++m_scrapes;
+            if (s.status != 200 || s.elapsedMs >= kScrapeTimeoutMs)
+                ++m_failures;
+            QThread::msleep(50); // the pace of a scraper
+        }
+    }
+
+    std::atomic<bool> m_stop { false };
+    std::atomic<int> m_scrapes { 0 };
+    std::atomic<int> m_failures { 0 };
+    std::thread m_thread;
+};
+
 } // namespace
 
 class tst_OperatorExporter : public QObject
@@ -72,6 +111,7 @@ class tst_OperatorExporter : public QObject
     QProcess m_exporter;
     quint16 m_port = 0;
     int m_scrapes = 0;
+    std::unique_ptr<BackgroundScraper> m_background;
 
     // Scrapes until `pg_up` and `poolscope_pgbouncer_up` read `pg` and `bouncer`; every scrape on
     // the way must be answered (200) within the scrape timeout. False after `deadlineMs`.
@@ -123,6 +163,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(announced(), 20000);
         m_port = quint16(listening.match(QString::fromUtf8(out)).captured(1).toUInt());
         QVERIFY(m_port > 0);
+        m_background = std::make_unique<BackgroundScraper>(m_port);
     }
 
     void upWhileEverythingRuns() { QVERIFY(scrapeUntil(1, 1)); }
@@ -151,11 +192,16 @@ private Q_SLOTS:
         QVERIFY2(m_server.startPostgres(), qPrintable(m_server.errorString()));
         QVERIFY2(m_server.startPgBouncer(), qPrintable(m_server.errorString()));
         QVERIFY(scrapeUntil(1, 1));
-        qInfo("%d scrapes, every one answered within %d ms", m_scrapes, kScrapeTimeoutMs);
+        const int background = m_background->scrapes();
+        QCOMPARE(m_background->failures(), 0);
+        QVERIFY(background > 0);
+        qInfo("%d + %d scrapes, every one answered within %d ms", m_scrapes, background,
+              kScrapeTimeoutMs);
     }
 
     void cleanupTestCase()
     {
+        m_background.reset();
         m_exporter.terminate();
         QVERIFY(m_exporter.waitForFinished(15000));
         QCOMPARE(m_exporter.exitStatus(), QProcess::NormalExit);
