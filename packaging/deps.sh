@@ -12,7 +12,7 @@ POOLSCOPE_DEB_PACKAGES=(
     cmake g++ make pkg-config
     qt6-base-dev qt6-qpa-plugins libqt6test6
     libqcustomplot-dev libqcustomplot2.1-qt6
-    libpq-dev libspdlog-dev
+    libpq-dev libssl-dev libspdlog-dev
     postgresql-15 postgresql-client-15 pgbouncer
     openssl # the sandbox's throwaway CA and server certificate
     libbenchmark-dev

@@ -1,6 +1,7 @@
 #include "core/bench/benchrunner.h"
 
 #include "core/db/connection.h"
+#include "core/db/threadtlsstate.h"
 #include "core/logging/logging.h"
 #include "core/pool/connectionpool.h"
 
@@ -66,6 +67,7 @@ Result<BenchResult, DbError> runBench(const BenchOptions &options, const std::at
     const QString label = QStringLiteral("bench worker");
     for (int w = 0; w < options.workers; ++w) {
         workers.emplace_back([&, w] {
+            ThreadTlsStateGuard tls;
             WorkerTally &tally = tallies[size_t(w)];
             while (phase.load(std::memory_order_relaxed) != Stopping) {
                 const auto t0 = Clock::now();

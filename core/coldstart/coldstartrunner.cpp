@@ -3,6 +3,7 @@
 #include "core/coldstart/coldstartrunner.h"
 
 #include "core/db/conninfo.h"
+#include "core/db/threadtlsstate.h"
 
 #include <QMetaObject>
 
@@ -52,7 +53,10 @@ bool ColdStartRunner::start(const ColdStartRequest &request)
         m_worker.join();
     m_cancel = false;
     m_running = true;
-    m_worker = std::thread([this, request, id = ++m_lastId] { work(request, id); });
+    m_worker = std::thread([this, request, id = ++m_lastId] {
+        ThreadTlsStateGuard tls;
+        work(request, id);
+    });
     return true;
 }
 

@@ -1,5 +1,6 @@
 // The load demo engine: starts the workers on their threads, merges their statistics, stops and
 // joins them (see loaddemoengine_p.h for the ownership contract).
+#include "core/db/threadtlsstate.h"
 #include "core/loaddemo/loaddemoengine_p.h"
 
 #include <algorithm>
@@ -79,7 +80,10 @@ bool Engine::start(QString *error)
         m_workers.push_back(std::move(worker));
     }
     for (auto &worker : m_workers)
-        m_threads.emplace_back([w = worker.get()] { w->run(); });
+        m_threads.emplace_back([w = worker.get()] {
+            ThreadTlsStateGuard tls;
+            w->run();
+        });
     return true;
 }
 

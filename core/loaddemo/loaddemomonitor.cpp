@@ -1,6 +1,7 @@
 // The load demo's monitoring connections: see loaddemomonitor.h.
 #include "core/loaddemo/loaddemomonitor.h"
 
+#include "core/db/threadtlsstate.h"
 #include "core/sampler/poolerquery.h"
 
 #include <thread>
@@ -163,7 +164,10 @@ void Monitor::startSampling(std::chrono::milliseconds interval)
         m_stopSampling = false;
         m_latest = {};
     }
-    m_sampler = std::thread([this, interval] { sample(interval); });
+    m_sampler = std::thread([this, interval] {
+        ThreadTlsStateGuard tls;
+        sample(interval);
+    });
 }
 
 void Monitor::stopSampling()

@@ -1,6 +1,7 @@
 // LoadDemoRunner: runLoadDemo() on a std::thread, results posted back as copies (see the thread
 // contract in loaddemo.h). The worker touches the runner only through posted calls; the
 // destructor joins it, and calls still queued when the runner dies are dropped by Qt with it.
+#include "core/db/threadtlsstate.h"
 #include "core/loaddemo/loaddemo.h"
 
 #include <QMetaObject>
@@ -50,6 +51,7 @@ bool LoadDemoRunner::start(const LoadDemoRequest &request, QString *whyNot)
     m_cancel = std::make_shared<std::atomic<bool>>(false);
     m_running = true;
     m_worker = std::thread([this, request, cancel = m_cancel, abandon = m_abandon] {
+        ThreadTlsStateGuard tls;
         auto post = [this](auto call) {
             QMetaObject::invokeMethod(this, std::move(call), Qt::QueuedConnection);
         };

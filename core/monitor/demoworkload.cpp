@@ -1,5 +1,6 @@
 #include "core/monitor/demoworkload.h"
 
+#include "core/db/threadtlsstate.h"
 #include "core/logging/logging.h"
 #include "core/pool/connectionpool.h"
 
@@ -67,6 +68,7 @@ DemoWorkload::~DemoWorkload()
 
 void DemoWorkload::run(ConnectionPool *pool, int worker, bool pooled)
 {
+    ThreadTlsStateGuard tls;
     std::mt19937 random(std::random_device {}() + unsigned(worker));
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     const auto start = std::chrono::steady_clock::now();

@@ -2,6 +2,7 @@
 
 #include "core/db/connection.h"
 #include "core/db/conninfo.h"
+#include "core/db/threadtlsstate.h"
 
 #include <QMetaObject>
 #include <QStringList>
@@ -112,6 +113,7 @@ SessionActions::SessionActions(QString conninfo, QObject *parent)
 {
     registerSessionActionMetaTypes();
     m_thread->setObjectName(QStringLiteral("poolscope-actions"));
+    releaseThreadTlsStateOnFinish(m_thread);
     m_worker->moveToThread(m_thread);
     connect(m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     connect(m_worker, &SessionActionsWorker::finished, this, &SessionActions::finished);

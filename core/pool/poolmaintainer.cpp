@@ -2,6 +2,7 @@
 // libpq connects with poll()), retries with exponential backoff and jitter while the server is
 // unreachable, and does the periodic housekeeping (idle/lifetime expiry, dead idle sockets,
 // leak detection).
+#include "core/db/threadtlsstate.h"
 #include "core/pool/pool_p.h"
 
 #include <poll.h>
@@ -21,7 +22,10 @@ qint64 toMs(Clock::duration d)
 
 void PoolShared::startMaintainer()
 {
-    m_maintainer = std::thread([this] { maintainerLoop(); });
+    m_maintainer = std::thread([this] {
+        ThreadTlsStateGuard tls;
+        maintainerLoop();
+    });
 }
 
 int PoolShared::connectionsWanted() const

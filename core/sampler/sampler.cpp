@@ -1,6 +1,7 @@
 #include "core/sampler/sampler.h"
 
 #include "core/db/conninfo.h"
+#include "core/db/threadtlsstate.h"
 #include "core/sampler/samplerworker.h"
 
 #include <QThread>
@@ -54,6 +55,7 @@ void Sampler::start()
         return;
     m_thread = new QThread(this);
     m_thread->setObjectName(QStringLiteral("poolscope-sampler"));
+    releaseThreadTlsStateOnFinish(m_thread);
     m_worker = new SamplerWorker(m_config, m_store);
     m_worker->moveToThread(m_thread);
     connect(m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
