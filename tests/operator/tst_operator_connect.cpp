@@ -140,7 +140,7 @@ private Q_SLOTS:
         qunsetenv("PGPASSWORD");
     }
 
-    void connectDialogSavesAProfileWithoutPassword()
+    void connectDialogSavesAProfileWithoutPasswordThatTheBinaryReopens()
     {
         // The operator pastes URIs that carry a password: the profile keeps everything else.
         const QString password = m_server.password(kMonitor);
@@ -181,11 +181,9 @@ private Q_SLOTS:
                 && profile.poolerConsoleConninfo.contains(QString::number(m_server.bouncerPort())),
             qPrintable(profile.poolerConsoleConninfo));
         QVERIFY(samples(profile.conninfo));
-    }
 
-    // `poolscope` with no argument reopens the last profile, and watches it.
-    void theBinaryReopensTheSavedProfile()
-    {
+        // `poolscope` with no argument reopens the last profile, and watches it. Part of this
+        // test rather than a test of its own: it needs the profile saved above.
         QProcess poolscope;
         startPoolScope(poolscope, {});
         QVERIFY(poolscope.waitForStarted());
