@@ -5,11 +5,13 @@
 #include "core/monitor/connectionprofiles.h"
 #include "core/monitor/monitorsession.h"
 #include "ui/appicon.h"
+#include "ui/charts/chartspage.h"
 #include "ui/connectdialog.h"
 #include "ui/mainwindow.h"
 #include "ui/passwordprompt.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QCommandLineParser>
 #include <QJsonDocument>
 #include <QSettings>
@@ -102,12 +104,18 @@ int runDashboard(int argc, char *argv[])
         QStringLiteral("Open on this page: %1 (default: the last one shown).")
             .arg(ui::MainWindow::pageNames().join(QStringLiteral(", "))),
         QStringLiteral("NAME"));
+    // For a long session (and the soak benchmark) the charts can open on 24 h instead of the
+    // newcomer's 5 min; the selector is not remembered, so without it a script could not set it.
+    const QCommandLineOption chartWindow(
+        QStringLiteral("chart-window"),
+        QStringLiteral("The charts' time window: 1m, 5m, 15m, 1h, 6h or 24h (default 5m)."),
+        QStringLiteral("duration"));
     QCommandLineOption reportPaint(
         QStringLiteral("report-first-paint"),
         QStringLiteral("Print 'first_paint' on stdout when the window is first painted."));
     reportPaint.setFlags(QCommandLineOption::HiddenFromHelp);
-    parser.addOptions({ demo, console, interval, maxConnections, latency, page, screenshot,
-                        quitAfter, reportPaint });
+    parser.addOptions({ demo, console, interval, maxConnections, latency, page, chartWindow,
+                        screenshot, quitAfter, reportPaint });
     if (!parser.parse(QApplication::arguments())) {
         printError(QStringLiteral("poolscope: ") + parser.errorText());
         return ExitUsage;
@@ -126,6 +134,18 @@ int runDashboard(int argc, char *argv[])
             QStringLiteral("poolscope: --page takes one of %1, not '%2'")
                 .arg(ui::MainWindow::pageNames().join(QStringLiteral(", ")), parser.value(page)));
         return ExitUsage;
+    }
+
+    qsizetype chartWindowIndex = -1;
+    if (parser.isSet(chartWindow)) {
+        const auto span = parseDuration(parser.value(chartWindow));
+        chartWindowIndex =
+            span ? ui::ChartsPage::windowChoicesMs().indexOf(qint64(span->count())) : -1;
+        if (chartWindowIndex < 0) {
+            printError(
+                QStringLiteral("poolscope: --chart-window takes 1m, 5m, 15m, 1h, 6h or 24h"));
+            return ExitUsage;
+        }
     }
 
     MonitorSession::Options options;
@@ -196,6 +216,10 @@ int runDashboard(int argc, char *argv[])
     installTerminationHandler(); // SIGTERM/SIGINT quit the event loop; the session stops below
     if (parser.isSet(page))
         window.showPage(parser.value(page));
+    if (chartWindowIndex >= 0) {
+        if (auto *charts = window.findChild<ui::ChartsPage *>())
+            charts->windowSelector()->setCurrentIndex(int(chartWindowIndex));
+    }
     window.show();
     if (options.startSandbox)
         window.statusBar()->showMessage(

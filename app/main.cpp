@@ -68,7 +68,7 @@ QString topLevelHelp()
                        "  poolscope                   the last profile, or the connect dialog\n"
                        "  Window options: --pooler-console <conninfo>, --interval 1s, "
                        "--max-connections N (--demo),\n"
-                       "  --screenshot FILE with --quit-after 5s.\n\n"
+                       "  --chart-window 24h, --screenshot FILE with --quit-after 5s.\n\n"
                        "Commands:\n");
     for (const auto &[name, command] : subcommands())
         text += QStringLiteral("  %1  %2\n").arg(name, -10).arg(QString::fromUtf8(command.summary));
@@ -90,7 +90,7 @@ bool wantsDashboard(int argc, char *argv[])
         QStringLiteral("--demo"),       QStringLiteral("--pooler-console"),
         QStringLiteral("--interval"),   QStringLiteral("--max-connections"),
         QStringLiteral("--latency-ms"), QStringLiteral("--screenshot"),
-        QStringLiteral("--quit-after"),
+        QStringLiteral("--quit-after"), QStringLiteral("--chart-window"),
     };
     for (const QString &option : windowOptions) {
         if (first == option || first.startsWith(option + QLatin1Char('=')))
