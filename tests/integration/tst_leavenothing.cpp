@@ -5,9 +5,9 @@
 // tests' sandboxes never count), and no session of PoolScope's left on the watched server.
 #include "tests/support/leftovers.h"
 #include "tests/support/sandboxfixture.h"
+#include "tests/support/testseed.h"
 
 #include <QProcess>
-#include <QRandomGenerator>
 #include <QtTest>
 
 #include <csignal>
@@ -58,11 +58,7 @@ void TestLeaveNothing::initTestCase()
 {
     QVERIFY(m_childTmp.isValid());
     QVERIFY2(m_server.start(), qPrintable(m_server.errorString()));
-    bool given = false;
-    const quint32 seed = qEnvironmentVariableIntValue("POOLSCOPE_TEST_SEED", &given);
-    const quint32 used = given ? seed : QRandomGenerator::global()->generate();
-    m_random.seed(used);
-    qInfo("moments drawn with POOLSCOPE_TEST_SEED=%u", used);
+    m_random = seededRandom();
 }
 
 void TestLeaveNothing::addRounds()

@@ -33,6 +33,21 @@ private:
         return c;
     }
 
+    // A pool of `size` connections on the direct endpoint, filled; null when it cannot be
+    // created or filled.
+    std::shared_ptr<ConnectionPool> filledPool(const QString &applicationName, int size) const
+    {
+        PoolConfig poolConfig;
+        poolConfig.conninfo = m_sandbox.directUri();
+        poolConfig.applicationName = applicationName;
+        poolConfig.minSize = size;
+        poolConfig.maxSize = size;
+        auto created = ConnectionPool::create(poolConfig);
+        if (!created || !created.value()->waitUntilSize(size, 10s))
+            return nullptr;
+        return std::move(created).value();
+    }
+
     // Waits for a sample that satisfies `accept`, returning the last one seen.
     static ActivitySample waitForSample(QSignalSpy &spy,
                                         const std::function<bool(const ActivitySample &)> &accept,
@@ -366,15 +381,8 @@ private Q_SLOTS:
 
     void theApplicationsOwnPoolGoesIntoTheSameStore()
     {
-        PoolConfig poolConfig;
-        poolConfig.conninfo = m_sandbox.directUri();
-        poolConfig.applicationName = QStringLiteral("own-pool");
-        poolConfig.minSize = 3;
-        poolConfig.maxSize = 3;
-        auto created = ConnectionPool::create(poolConfig);
-        QVERIFY(created);
-        std::shared_ptr<ConnectionPool> pool = std::move(created).value();
-        QVERIFY(pool->waitUntilSize(3, 10s));
+        const std::shared_ptr<ConnectionPool> pool = filledPool(QStringLiteral("own-pool"), 3);
+        QVERIFY(pool);
         auto lease = pool->acquire(QStringLiteral("held"));
         QVERIFY(lease);
 
@@ -410,15 +418,8 @@ private Q_SLOTS:
     // fails this test.
     void theOwnPoolOutlivesItsOwnerWhileSampled()
     {
-        PoolConfig poolConfig;
-        poolConfig.conninfo = m_sandbox.directUri();
-        poolConfig.applicationName = QStringLiteral("own-pool-released");
-        poolConfig.minSize = 2;
-        poolConfig.maxSize = 2;
-        auto created = ConnectionPool::create(poolConfig);
-        QVERIFY(created);
-        std::shared_ptr<ConnectionPool> pool = std::move(created).value();
-        QVERIFY(pool->waitUntilSize(2, 10s));
+        std::shared_ptr<ConnectionPool> pool = filledPool(QStringLiteral("own-pool-released"), 2);
+        QVERIFY(pool);
 
         const std::weak_ptr<ConnectionPool> watch = pool;
         {

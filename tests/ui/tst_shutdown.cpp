@@ -10,6 +10,7 @@
 // The moments are drawn from a seed printed at the start; POOLSCOPE_TEST_SEED=N replays a run.
 #include "core/monitor/monitorsession.h"
 #include "tests/support/leftovers.h"
+#include "tests/support/testseed.h"
 #include "ui/coldstart/coldstartpage.h"
 #include "ui/loaddemo/loaddemoknobs.h"
 #include "ui/loaddemo/loaddemopage.h"
@@ -18,7 +19,6 @@
 #include <QComboBox>
 #include <QDir>
 #include <QPushButton>
-#include <QRandomGenerator>
 #include <QSpinBox>
 #include <QtTest>
 
@@ -74,11 +74,7 @@ void TestShutdown::initTestCase()
     qputenv("TMPDIR", QFile::encodeName(m_tmp.path()));
     QCOMPARE(QDir::tempPath(), m_tmp.path());
 
-    bool given = false;
-    const quint32 seed = qEnvironmentVariableIntValue("POOLSCOPE_TEST_SEED", &given);
-    const quint32 used = given ? seed : QRandomGenerator::global()->generate();
-    m_random.seed(used);
-    qInfo("moments drawn with POOLSCOPE_TEST_SEED=%u", used);
+    m_random = seededRandom();
 }
 
 void TestShutdown::closeAtARandomMoment_data()
