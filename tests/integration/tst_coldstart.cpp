@@ -261,7 +261,8 @@ private Q_SLOTS:
             });
         });
         canceller.join();
-        QVERIFY2(timer.elapsed() < 3000, qPrintable(QString::number(timer.elapsed())));
+        // A third of the 60 s idle wait: an ignored cancel would sit it out.
+        QVERIFY2(timer.elapsed() < 20000, qPrintable(QString::number(timer.elapsed())));
         QVERIFY(r.cancelled);
         QVERIFY(!r.poolCheckoutAfterIdleMs && !r.poolAfterIdleError);
         QVERIFY(!r.afterIdleMs);
@@ -318,7 +319,9 @@ private Q_SLOTS:
         const ColdStartReport r = runColdStartProbe(options);
         const qint64 elapsed = timer.elapsed();
         const QString text = describe(r);
-        QVERIFY2(elapsed >= 650 && elapsed < 700 + 500, qPrintable(QString::number(elapsed)));
+        // The listener never answers: without the deadline the probe would wait for good. The
+        // upper bound leaves a loaded machine 1.3 s past the deadline.
+        QVERIFY2(elapsed >= 650 && elapsed < 2000, qPrintable(QString::number(elapsed)));
         QCOMPARE(r.trials.size(), 1);
         const ColdStartTrial &t = r.trials.constFirst();
         QVERIFY(!t.ok());

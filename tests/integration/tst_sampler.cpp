@@ -238,10 +238,13 @@ private Q_SLOTS:
         stop = true;
         load.join();
 
-        QVERIFY2(intervalFast > 0.2 && intervalFast < 0.4,
-                 qPrintable(QString::number(intervalFast)));
-        QVERIFY2(intervalSlow > 0.9 && intervalSlow < 1.3,
-                 qPrintable(QString::number(intervalSlow)));
+        // Never faster than asked; slower only by the ticks' own cost (the next tick is planned
+        // when one finishes), which a loaded machine inflates for both paces alike: the pace
+        // change shows as a ratio, nominally 4.
+        const QString intervals =
+            QStringLiteral("fast %1 s, slow %2 s").arg(intervalFast).arg(intervalSlow);
+        QVERIFY2(intervalFast > 0.2 && intervalSlow > 0.9, qPrintable(intervals));
+        QVERIFY2(intervalSlow > 2.5 * intervalFast, qPrintable(intervals));
         // The server's transaction rate includes the sampler's own (a few per second) and the
         // statistics are flushed in bursts; over several samples it matches the load.
         QVERIFY2(
