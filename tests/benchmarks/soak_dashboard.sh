@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory over a long incident (issue 11 §3): does the dashboard level off?
+# Memory over a long incident: does the dashboard level off?
 #
 #   tests/benchmarks/soak_dashboard.sh                               # 2 h, a sample a minute
 #   tests/benchmarks/soak_dashboard.sh --duration 20m --period 10s --out /tmp/soak/short
