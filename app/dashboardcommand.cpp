@@ -18,6 +18,10 @@
 #include <QStatusBar>
 #include <QTimer>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace poolscope::app {
 namespace {
 
@@ -213,6 +217,16 @@ int runDashboard(int argc, char *argv[])
         session.start(options);
     });
 
+#if defined(__GLIBC__)
+    // glibc keeps what is freed inside its main heap rather than returning it to the system. The
+    // GUI thread's churn (every chart re-queried and replotted on every tick) leaves that heap
+    // fragmented, so over hours RSS climbed in steps while the live heap stayed flat (the soak in
+    // BENCHMARKS.md: after 2 h, 13 MB of the main heap's 53 MB free but kept). Handing the free
+    // pages back once a minute keeps RSS at what is in use.
+    QTimer trimTimer;
+    QObject::connect(&trimTimer, &QTimer::timeout, [] { ::malloc_trim(0); });
+    trimTimer.start(std::chrono::minutes(1));
+#endif
     installTerminationHandler(); // SIGTERM/SIGINT quit the event loop; the session stops below
     if (parser.isSet(page))
         window.showPage(parser.value(page));
