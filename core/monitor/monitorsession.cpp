@@ -9,6 +9,24 @@
 
 namespace poolscope {
 
+namespace {
+
+// A connection of the sampler's that works again, as one event of the log.
+void appendRecovered(EventLog &events, const QString &message)
+{
+    events.append(Event { 0,
+                          QDateTime::currentDateTimeUtc(),
+                          Event::Level::Info,
+                          Event::Category::Connection,
+                          QStringLiteral("sampler"),
+                          message,
+                          {},
+                          {},
+                          {} });
+}
+
+} // namespace
+
 MonitorSession::MonitorSession(QObject *parent)
     : QObject(parent)
 {
@@ -120,15 +138,7 @@ void MonitorSession::startWatching(const QString &conninfo, const QString &poole
     connect(m_sampler.get(), &Sampler::poolerSampled, this, [this](const PoolerSample &sample) {
         if (m_poolerUnreachable) {
             m_poolerUnreachable = false;
-            m_events.append(Event { 0,
-                                    QDateTime::currentDateTimeUtc(),
-                                    Event::Level::Info,
-                                    Event::Category::Connection,
-                                    QStringLiteral("sampler"),
-                                    QStringLiteral("the PgBouncer console answers again"),
-                                    {},
-                                    {},
-                                    {} });
+            appendRecovered(m_events, QStringLiteral("the PgBouncer console answers again"));
             Q_EMIT poolerRestored();
         }
         Q_EMIT poolerSampled(sample);
@@ -142,15 +152,7 @@ void MonitorSession::startWatching(const QString &conninfo, const QString &poole
     });
     connect(m_sampler.get(), &Sampler::connectionRestored, this, [this] {
         m_unreachable = false;
-        m_events.append(Event { 0,
-                                QDateTime::currentDateTimeUtc(),
-                                Event::Level::Info,
-                                Event::Category::Connection,
-                                QStringLiteral("sampler"),
-                                QStringLiteral("the server answers again"),
-                                {},
-                                {},
-                                {} });
+        appendRecovered(m_events, QStringLiteral("the server answers again"));
         Q_EMIT connectionRestored();
     });
     connect(m_sampler.get(), &Sampler::poolerUnavailable, this, [this](const DbError &error) {
