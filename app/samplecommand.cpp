@@ -6,6 +6,7 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTimer>
@@ -38,6 +39,23 @@ QString timestamp(const QDateTime &t)
     return t.toUTC().toString(Qt::ISODateWithMs);
 }
 
+// Who holds the connections: the top holders, largest first, then "(other)" for the rest.
+QJsonArray breakdownToJson(const QList<BreakdownEntry> &entries)
+{
+    QJsonArray list;
+    for (const BreakdownEntry &e : entries)
+        list.append(QJsonObject {
+            { QStringLiteral("key"), e.isOther ? QStringLiteral("(other)") : e.key },
+            { QStringLiteral("total"), e.total },
+            { QStringLiteral("active"), e.active },
+            { QStringLiteral("idle"), e.idle },
+            { QStringLiteral("idle_in_transaction"), e.idleInTransaction },
+            { QStringLiteral("oldest_connection_s"), e.oldestConnectionSeconds },
+            { QStringLiteral("longest_idle_in_transaction_s"), e.longestIdleInTransactionSeconds },
+        });
+    return list;
+}
+
 QJsonObject toJson(const ActivitySample &s)
 {
     QJsonObject applications;
@@ -61,6 +79,10 @@ QJsonObject toJson(const ActivitySample &s)
         { QStringLiteral("longest_idle_in_transaction_s"), s.longestIdleInTransactionSeconds },
         { QStringLiteral("queries_hidden"), s.queriesHidden },
         { QStringLiteral("applications"), applications },
+        { QStringLiteral("by_application"), breakdownToJson(s.byApplication) },
+        { QStringLiteral("by_user"), breakdownToJson(s.byUser) },
+        { QStringLiteral("by_database"), breakdownToJson(s.byDatabase) },
+        { QStringLiteral("by_client"), breakdownToJson(s.byClient) },
     };
     if (s.rates.valid)
         o.insert(QStringLiteral("transactions_per_s"), s.rates.transactionsPerSecond);
@@ -109,7 +131,11 @@ int runSampleCommand(const QStringList &args)
         "Samples pg_stat_activity (client backends by state, limits, headroom, ages, rates) once "
         "per "
         "interval and prints one record per tick: JSON lines or CSV. A failed tick prints a gap "
-        "record with the typed error; sampling resumes when the server answers again."));
+        "record with the typed error; sampling resumes when the server answers again.\n\n"
+        "JSON records list who holds the connections in by_application, by_user, by_database and "
+        "by_client (client address, \"local\" for a unix socket): the top 10 holders, largest "
+        "first, each {key, total, active, idle, idle_in_transaction, oldest_connection_s, "
+        "longest_idle_in_transaction_s}, then one \"(other)\" entry for the rest."));
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("conninfo"),
                                  QStringLiteral("libpq connection string or URI"));

@@ -219,6 +219,70 @@ void writeDatabase(Writer &w, const ActivitySample &s)
                 s.serverVersionNum);
 }
 
+// Who holds the connections: each breakdown's top holders and its "(other)" fold, by state.
+// Bounded: 4 dimensions x (top N + 1) holders x 4 states, whatever the number of clients.
+void writeHolders(Writer &w, const ActivitySample &s)
+{
+    struct Holder
+    {
+        int active = 0, idle = 0, idleInTransaction = 0, other = 0;
+        double oldest = 0, longestIdleInTransaction = 0;
+    };
+    using Key = std::pair<QString, QString>; // dimension, holder
+    std::map<Key, Holder> holders;
+    const std::pair<const char *, const QList<BreakdownEntry> *> dimensions[] = {
+        { "application", &s.byApplication },
+        { "user", &s.byUser },
+        { "database", &s.byDatabase },
+        { "client", &s.byClient },
+    };
+    for (const auto &[dimension, entries] : dimensions) {
+        for (const BreakdownEntry &e : *entries) {
+            // A real holder named "(other)" merges with the fold rather than repeat a series.
+            Holder &h = holders[Key { QString::fromLatin1(dimension),
+                                      e.isOther ? QStringLiteral("(other)") : e.key }];
+            h.active += e.active;
+            h.idle += e.idle;
+            h.idleInTransaction += e.idleInTransaction;
+            h.other += std::max(0, e.total - e.active - e.idle - e.idleInTransaction);
+            h.oldest = std::max(h.oldest, e.oldestConnectionSeconds);
+            h.longestIdleInTransaction =
+                std::max(h.longestIdleInTransaction, e.longestIdleInTransactionSeconds);
+        }
+    }
+    w.family("poolscope_connections_by_holder", "gauge",
+             "Client backends of the top 10 holders of each dimension (application, user, "
+             "database, client address or \"local\") by state; the rest folded into holder "
+             "\"(other)\". 'idle_in_transaction' includes aborted ones, 'other' the remaining "
+             "states.");
+    for (const auto &[k, h] : holders) {
+        const std::pair<const char *, int> states[] = {
+            { "active", h.active },
+            { "idle", h.idle },
+            { "idle_in_transaction", h.idleInTransaction },
+            { "other", h.other },
+        };
+        for (const auto &[state, n] : states)
+            w.sample("poolscope_connections_by_holder",
+                     { { "dimension", k.first },
+                       { "holder", k.second },
+                       { "state", QString::fromLatin1(state) } },
+                     n);
+    }
+    w.family("poolscope_holder_oldest_connection_seconds", "gauge",
+             "Age of each holder's oldest connection (backend_start), holders as in "
+             "poolscope_connections_by_holder.");
+    for (const auto &[k, h] : holders)
+        w.sample("poolscope_holder_oldest_connection_seconds",
+                 { { "dimension", k.first }, { "holder", k.second } }, h.oldest);
+    w.family("poolscope_holder_longest_idle_in_transaction_seconds", "gauge",
+             "How long each holder's longest idle-in-transaction session has been idle (0 when "
+             "none), holders as in poolscope_connections_by_holder.");
+    for (const auto &[k, h] : holders)
+        w.sample("poolscope_holder_longest_idle_in_transaction_seconds",
+                 { { "dimension", k.first }, { "holder", k.second } }, h.longestIdleInTransaction);
+}
+
 void writePooler(Writer &w, const PoolerSample &p)
 {
     using Key = std::pair<QString, QString>; // database, user
@@ -419,8 +483,10 @@ QByteArray renderPrometheusMetrics(const MetricsInput &input)
     w.counter("poolscope_sampler_outages_total",
               "Times the sampler's connection to the database was lost.",
               double(input.samplerOutages));
-    if (up)
+    if (up) {
         writeDatabase(w, *input.activity);
+        writeHolders(w, *input.activity);
+    }
 
     if (input.poolerConfigured)
         w.gauge("poolscope_pgbouncer_up",

@@ -14,15 +14,25 @@ const char *const kClientBackends =
     "pid <> pg_backend_pid() AND (backend_type = 'client backend' "
     "OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL))";
 
-// A breakdown by one column of `g`: the top N keys by count, with their active /
-// idle-in-transaction shares. "other" is computed by the parser from the totals.
+// A breakdown by one column of `g`: the top N keys by count, then one row (key NULL, "o" true)
+// folding the rest, each with its active / idle / idle-in-transaction counts, the age of its
+// oldest connection and of its longest idle-in-transaction state. Folding in SQL keeps the
+// ages of "other" exact (they cannot be derived from the totals).
 QString breakdown(const QString &column, int topN)
 {
-    return QStringLiteral("(SELECT coalesce(json_agg(b), '[]') FROM ("
-                          "SELECT %1 AS k, sum(n) AS n, "
-                          "coalesce(sum(n) FILTER (WHERE st = 'active'), 0) AS a, "
-                          "coalesce(sum(n) FILTER (WHERE st LIKE 'idle in transaction%'), 0) AS t "
-                          "FROM g GROUP BY 1 ORDER BY n DESC, k LIMIT %2) b)")
+    return QStringLiteral(
+               "(SELECT coalesce(json_agg(b ORDER BY b.r), '[]') FROM ("
+               "SELECT CASE WHEN r <= %2 THEN k END AS k, r > %2 AS o, sum(n) AS n, sum(a) AS a, "
+               "sum(i) AS i, sum(t) AS t, coalesce(max(oc), 0) AS oc, coalesce(max(ox), 0) AS ox, "
+               "min(r) AS r FROM (SELECT *, row_number() OVER (ORDER BY n DESC, k) AS r FROM ("
+               "SELECT %1 AS k, sum(n) AS n, "
+               "coalesce(sum(n) FILTER (WHERE st = 'active'), 0) AS a, "
+               "coalesce(sum(n) FILTER (WHERE st = 'idle'), 0) AS i, "
+               "coalesce(sum(n) FILTER (WHERE st LIKE 'idle in transaction%'), 0) AS t, "
+               "date_part('epoch', (SELECT now FROM c) - min(bs)) AS oc, "
+               "date_part('epoch', (SELECT now FROM c) - "
+               "min(sc) FILTER (WHERE st LIKE 'idle in transaction%')) AS ox "
+               "FROM g GROUP BY 1) y) z GROUP BY 1, 2) b)")
         .arg(column)
         .arg(topN);
 }
@@ -34,31 +44,21 @@ QDateTime fromEpoch(const QJsonValue &v)
     return QDateTime::fromMSecsSinceEpoch(qint64(v.toDouble() * 1000.0), Qt::UTC);
 }
 
-QList<BreakdownEntry> parseBreakdown(const QJsonValue &value, int total, int active,
-                                     int idleInTransaction)
+QList<BreakdownEntry> parseBreakdown(const QJsonValue &value)
 {
     QList<BreakdownEntry> entries;
-    int n = 0, a = 0, t = 0;
     for (const QJsonValue &v : value.toArray()) {
         const QJsonObject o = v.toObject();
         BreakdownEntry e;
-        e.key = o.value(QLatin1String("k")).toString();
+        e.isOther = o.value(QLatin1String("o")).toBool();
+        e.key = e.isOther ? QStringLiteral("other") : o.value(QLatin1String("k")).toString();
         e.total = o.value(QLatin1String("n")).toInt();
         e.active = o.value(QLatin1String("a")).toInt();
+        e.idle = o.value(QLatin1String("i")).toInt();
         e.idleInTransaction = o.value(QLatin1String("t")).toInt();
-        n += e.total;
-        a += e.active;
-        t += e.idleInTransaction;
+        e.oldestConnectionSeconds = std::max(0.0, o.value(QLatin1String("oc")).toDouble());
+        e.longestIdleInTransactionSeconds = std::max(0.0, o.value(QLatin1String("ox")).toDouble());
         entries << e;
-    }
-    if (total > n) {
-        BreakdownEntry other;
-        other.key = QStringLiteral("other");
-        other.isOther = true;
-        other.total = total - n;
-        other.active = std::max(0, active - a);
-        other.idleInTransaction = std::max(0, idleInTransaction - t);
-        entries << other;
     }
     return entries;
 }
@@ -122,7 +122,8 @@ double rate(qint64 before, qint64 after, double seconds, bool *valid)
 // and its client-backend rows are aggregated in one pass into `f`, one row per (database id, user
 // id, application, client, state) with the count, the Lock waiters and the oldest query /
 // transaction / state-change timestamps. Names are resolved on those few rows (`g`); the counts,
-// the four breakdowns and the groups all come from `g`. The query text is only read for the
+// the four breakdowns (with each holder's oldest backend_start and idle-in-transaction
+// state_change) and the groups all come from `g`. The query text is only read for the
 // session list. Ages are taken against one clock reading made after the snapshot (`c.now`), which
 // is also the sample's time ('epoch').
 QString buildActivityQuery(const ActivityQueryOptions &options)
@@ -172,9 +173,10 @@ QString buildActivityQuery(const ActivityQueryOptions &options)
             "coalesce(state, 'unknown') AS st, count(*)::int AS n, "
             "count(*) FILTER (WHERE wait_event_type = 'Lock')::int AS w, "
             "min(query_start) AS qs, min(xact_start) AS xs, min(state_change) AS sc, "
-            "bool_or(backend_type IS NULL) AS h FROM %3 GROUP BY 1, 2, 3, 4, 5), "
+            "min(backend_start) AS bs, bool_or(backend_type IS NULL) AS h FROM %3 "
+            "GROUP BY 1, 2, 3, 4, 5), "
             "g AS MATERIALIZED (SELECT coalesce(d.datname, '') AS d, coalesce(r.rolname, '') AS u, "
-            "app, cl, st, n, w, qs, xs, sc, h FROM f "
+            "app, cl, st, n, w, qs, xs, sc, bs, h FROM f "
             "LEFT JOIN pg_database d ON d.oid = f.datid LEFT JOIN pg_roles r ON r.oid = "
             "f.usesysid), "
             "c AS MATERIALIZED (SELECT clock_timestamp() AS now, coalesce(sum(n), 0) AS total, "
@@ -259,11 +261,10 @@ Result<ActivitySample, DbError> parseActivityResult(const QByteArray &json,
     s.counters.sessionsKilled = counter("killed");
     s.counters.sessionsAbandoned = counter("abandoned");
 
-    const int iit = n.idleInTransaction + n.idleInTransactionAborted;
-    s.byDatabase = parseBreakdown(o.value(QLatin1String("by_db")), n.total, n.active, iit);
-    s.byUser = parseBreakdown(o.value(QLatin1String("by_user")), n.total, n.active, iit);
-    s.byApplication = parseBreakdown(o.value(QLatin1String("by_app")), n.total, n.active, iit);
-    s.byClient = parseBreakdown(o.value(QLatin1String("by_client")), n.total, n.active, iit);
+    s.byDatabase = parseBreakdown(o.value(QLatin1String("by_db")));
+    s.byUser = parseBreakdown(o.value(QLatin1String("by_user")));
+    s.byApplication = parseBreakdown(o.value(QLatin1String("by_app")));
+    s.byClient = parseBreakdown(o.value(QLatin1String("by_client")));
 
     int grouped = 0;
     for (const QJsonValue &v : o.value(QLatin1String("groups")).toArray()) {

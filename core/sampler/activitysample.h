@@ -11,13 +11,19 @@
 namespace poolscope {
 
 // One bucket of a breakdown ("by application", "by user", ...): the top N keys by connection
-// count, then one "other" entry for the rest.
+// count, then one "other" entry for the rest. The client key is client_addr, or "local" for a
+// unix socket.
 struct BreakdownEntry
 {
     QString key; // e.g. the application_name; empty string stays empty ("" is a real value)
     int total = 0;
     int active = 0;
-    int idleInTransaction = 0;
+    int idle = 0;
+    int idleInTransaction = 0; // "(aborted)" included
+    // Age in seconds of the holder's oldest connection (backend_start); 0 when unknown.
+    double oldestConnectionSeconds = 0;
+    // How long the holder's longest idle-in-transaction session has been idle; 0 when none.
+    double longestIdleInTransactionSeconds = 0;
     bool isOther = false; // the aggregate of everything past the top N
 };
 

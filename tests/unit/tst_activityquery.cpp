@@ -1,6 +1,7 @@
 // The sampler's answer parsed without a server (core/sampler/activityquery.cpp): the JSON shape
-// buildActivityQuery produces, sessions as positional arrays, "other" entries folded from the
-// totals, and the query's column choices (no query text without the session list).
+// buildActivityQuery produces, sessions as positional arrays, the breakdowns with their "other"
+// row folded by the query, and the query's column choices (no query text without the session
+// list).
 #include "core/sampler/activityquery.h"
 
 #include <QRegularExpression>
@@ -22,9 +23,18 @@ private Q_SLOTS:
                        "lq": 1.5, "lx": 30.25, "lit": 20, "hidden": true},
             "db": {"commits": 10, "rollbacks": 2, "sessions": 7, "fatal": 0, "killed": 0,
                    "abandoned": 1},
-            "by_db": [{"k": "app", "n": 12, "a": 3, "t": 2}],
-            "by_user": [{"k": "alice", "n": 10, "a": 3, "t": 1}],
-            "by_app": [], "by_client": [{"k": "local", "n": 12, "a": 3, "t": 2}],
+            "by_db": [{"k": "app", "o": false, "n": 12, "a": 3, "i": 6, "t": 2, "oc": 90.5,
+                       "ox": 20, "r": 1}],
+            "by_user": [{"k": "alice", "o": false, "n": 10, "a": 3, "i": 6, "t": 1, "oc": 90.5,
+                         "ox": 0, "r": 1},
+                        {"k": null, "o": true, "n": 2, "a": 0, "i": 0, "t": 1, "oc": 12.25,
+                         "ox": 20, "r": 2}],
+            "by_app": [{"k": "", "o": false, "n": 7, "a": 1, "i": 5, "t": 1, "oc": 0, "ox": -0.5,
+                        "r": 1},
+                       {"k": null, "o": true, "n": 5, "a": 2, "i": 1, "t": 1, "oc": 3, "ox": 4,
+                        "r": 2}],
+            "by_client": [{"k": "local", "o": false, "n": 12, "a": 3, "i": 6, "t": 2, "oc": 90.5,
+                           "ox": 20, "r": 1}],
             "groups": [{"d": "app", "u": "alice", "app": "web", "st": "idle", "n": 6, "mx": 0}],
             "sessions": [[101, "alice", "app", "web", "10.0.0.1", "active", "Lock",
                           "transactionid", 1795717400.25, 1795717401, 1795717402.5,
@@ -46,11 +56,31 @@ private Q_SLOTS:
         QCOMPARE(s.counters.sessionsAbandoned, qint64(1));
 
         QCOMPARE(s.byUser.size(), 2); // alice + other
-        QVERIFY(s.byUser.at(1).isOther);
-        QCOMPARE(s.byUser.at(1).total, 2);
-        QCOMPARE(s.byUser.at(1).idleInTransaction, 1);
-        QCOMPARE(s.byApplication.size(), 1); // all "other"
-        QCOMPARE(s.byApplication.at(0).total, 12);
+        const BreakdownEntry &alice = s.byUser.at(0);
+        QVERIFY(!alice.isOther);
+        QCOMPARE(alice.key, QStringLiteral("alice"));
+        QCOMPARE(alice.total, 10);
+        QCOMPARE(alice.active, 3);
+        QCOMPARE(alice.idle, 6);
+        QCOMPARE(alice.idleInTransaction, 1);
+        QCOMPARE(alice.oldestConnectionSeconds, 90.5);
+        QCOMPARE(alice.longestIdleInTransactionSeconds, 0.0);
+        const BreakdownEntry &rest = s.byUser.at(1);
+        QVERIFY(rest.isOther);
+        QCOMPARE(rest.key, QStringLiteral("other")); // the JSON key is null
+        QCOMPARE(rest.total, 2);
+        QCOMPARE(rest.idleInTransaction, 1);
+        QCOMPARE(rest.oldestConnectionSeconds, 12.25);
+        QCOMPARE(rest.longestIdleInTransactionSeconds, 20.0);
+        // "" is a real application_name, not "other"; an age a skewed clock made negative is 0.
+        QCOMPARE(s.byApplication.size(), 2);
+        QVERIFY(!s.byApplication.at(0).isOther);
+        QCOMPARE(s.byApplication.at(0).key, QString());
+        QCOMPARE(s.byApplication.at(0).longestIdleInTransactionSeconds, 0.0);
+        QVERIFY(s.byApplication.at(1).isOther);
+        QCOMPARE(s.byApplication.at(1).total, 5);
+        QCOMPARE(s.byClient.at(0).key, QStringLiteral("local"));
+        QCOMPARE(s.byClient.at(0).idle, 6);
         QCOMPARE(s.groups.size(), 2);
         QCOMPARE(s.groups.at(1).state, QStringLiteral("other"));
         QCOMPARE(s.groups.at(1).count, 6);
