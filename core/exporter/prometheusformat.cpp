@@ -186,22 +186,10 @@ void writeDatabase(Writer &w, const ActivitySample &s)
             w.counter(name, help, double(value));
     }
 
-    // Rates as the sampler measured them between its last two ticks (server clock). For
-    // dashboards that want them without PromQL; rate() over the counters is the better tool.
-    const Rates &r = s.rates;
-    if (r.valid) {
-        w.gauge("poolscope_transactions_per_second",
-                "Commits plus rollbacks per second between the last two samples.",
-                r.transactionsPerSecond);
-        w.gauge("poolscope_commits_per_second", "Commits per second between the last two samples.",
-                r.commitsPerSecond);
-        w.gauge("poolscope_rollbacks_per_second",
-                "Rollbacks per second between the last two samples.", r.rollbacksPerSecond);
-        if (r.sessionsPerSecond >= 0)
-            w.gauge("poolscope_sessions_per_second",
-                    "New sessions per second between the last two samples (PostgreSQL 14+).",
-                    r.sessionsPerSecond);
-    }
+    // No *_per_second gauges: PostgreSQL flushes these counters up to 60 s late, so a rate
+    // between two scrapes is noise, and postgres_exporter (whose users' dashboards we meet)
+    // exposes pg_stat_database as counters only. rate() over a window of a few minutes does the
+    // windowing in Prometheus.
 
     w.gauge("poolscope_queries_hidden",
             "1 when the sampling role lacks pg_read_all_stats: other roles' states and queries "
@@ -347,6 +335,24 @@ void writePooler(Writer &w, const PoolerSample &p)
               "Time clients spent waiting for a server connection, all databases (SHOW STATS "
               "total_wait_time).",
               double(s.totalWaitMicros) / kMicros);
+    // Per database as well: SHOW STATS has one row per database, a bounded label set.
+    const std::tuple<const char *, const char *, qint64 PoolerStats::*, double> perDatabase[] = {
+        { "poolscope_pgbouncer_database_transactions_total",
+          "Transactions pooled by PgBouncer per database (SHOW STATS total_xact_count).",
+          &PoolerStats::totalTransactions, 1.0 },
+        { "poolscope_pgbouncer_database_queries_total",
+          "Queries pooled by PgBouncer per database (SHOW STATS total_query_count).",
+          &PoolerStats::totalQueries, 1.0 },
+        { "poolscope_pgbouncer_database_client_wait_seconds_total",
+          "Time clients spent waiting for a server connection per database (SHOW STATS "
+          "total_wait_time).",
+          &PoolerStats::totalWaitMicros, kMicros },
+    };
+    for (const auto &[name, help, field, divisor] : perDatabase) {
+        w.family(name, "counter", help);
+        for (const PoolerStats &db : p.databaseStats)
+            w.sample(name, { { "database", db.database } }, double(db.*field) / divisor);
+    }
 }
 
 void writeSummary(Writer &w, const char *name, const char *help, const LatencySummary &s)

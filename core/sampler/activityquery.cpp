@@ -106,15 +106,6 @@ QList<SessionRow> parseSessions(const QJsonValue &value)
     return rows;
 }
 
-double rate(qint64 before, qint64 after, double seconds, bool *valid)
-{
-    if (before < 0 || after < 0)
-        return -1;
-    if (after < before)
-        *valid = false;
-    return double(after - before) / seconds;
-}
-
 } // namespace
 
 // How the query stays cheap with many backends (BENCHMARKS.md, "Sampler cost with 1,000
@@ -289,29 +280,6 @@ Result<ActivitySample, DbError> parseActivityResult(const QByteArray &json,
     if (options.includeSessions)
         s.sessions = parseSessions(o.value(QLatin1String("sessions")));
     return s;
-}
-
-Rates computeRates(const ActivitySample &previous, const ActivitySample &current)
-{
-    Rates r;
-    if (!previous.takenAt.isValid() || !current.takenAt.isValid())
-        return r;
-    const double seconds = double(previous.takenAt.msecsTo(current.takenAt)) / 1000.0;
-    if (seconds <= 0)
-        return r;
-    bool valid = true;
-    const DatabaseCounters &a = previous.counters;
-    const DatabaseCounters &b = current.counters;
-    r.intervalSeconds = seconds;
-    r.commitsPerSecond = rate(a.commits, b.commits, seconds, &valid);
-    r.rollbacksPerSecond = rate(a.rollbacks, b.rollbacks, seconds, &valid);
-    r.transactionsPerSecond = r.commitsPerSecond + r.rollbacksPerSecond;
-    r.sessionsPerSecond = rate(a.sessions, b.sessions, seconds, &valid);
-    r.sessionsFatalPerSecond = rate(a.sessionsFatal, b.sessionsFatal, seconds, &valid);
-    r.sessionsKilledPerSecond = rate(a.sessionsKilled, b.sessionsKilled, seconds, &valid);
-    r.sessionsAbandonedPerSecond = rate(a.sessionsAbandoned, b.sessionsAbandoned, seconds, &valid);
-    r.valid = valid;
-    return r;
 }
 
 } // namespace poolscope

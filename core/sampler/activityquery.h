@@ -34,9 +34,4 @@ QString buildActivityQuery(const ActivityQueryOptions &options);
 Result<ActivitySample, DbError> parseActivityResult(const QByteArray &json,
                                                     const ActivityQueryOptions &options);
 
-// Rates from two consecutive samples: differences of the cumulative counters divided by the time
-// between the samples as measured by the server's clock. Invalid when there is no previous
-// sample, the clock did not advance, or a counter went backwards (statistics reset).
-Rates computeRates(const ActivitySample &previous, const ActivitySample &current);
-
 } // namespace poolscope

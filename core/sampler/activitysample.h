@@ -77,10 +77,22 @@ struct DatabaseCounters
     qint64 sessionsAbandoned = -1;
 };
 
+// Rates of the pg_stat_database counters over a trailing window (TrailingRates). PostgreSQL 15
+// flushes a backend's counters to shared memory late (at most once a second, skipped while the
+// entry is locked, forced only after 60 s; a transaction that touches no table may wait for the
+// backend's next flush of anything else), so a rate between two ticks is mostly noise: 0 for
+// seconds under steady load, then a burst.
 struct Rates
 {
-    bool valid = false;         // false for the first sample after a start or a gap
-    double intervalSeconds = 0; // measured between the two samples (server clock), not nominal
+    enum class Pending {
+        No,            // valid: the values below are measured
+        WindowFilling, // the trailing window does not span `windowSeconds` yet
+        NotFlushed,    // the window holds no commit although client backends were busy in it
+    };
+    bool valid = false; // a value to show; false while pending (never a 0 that is not measured)
+    Pending pending = Pending::WindowFilling;
+    double windowSeconds = 0;   // the configured trailing window
+    double intervalSeconds = 0; // what the window spans so far (server clock), not nominal
     double commitsPerSecond = 0;
     double rollbacksPerSecond = 0;
     double transactionsPerSecond = 0;
@@ -151,9 +163,14 @@ struct PoolerPool
     double maxWaitSeconds = 0; // maxwait + maxwait_us
 };
 
-// SHOW STATS totals (all databases) and their rates.
+// SHOW STATS totals and their rates between two console samples. PgBouncer counts a transaction
+// and a query when it ends, live (only the avg_* columns wait for stats_period), so these rates
+// are exact. total_wait_time is added when a waiting client is given a server connection; the
+// average client wait is that time per transaction (in transaction pooling a client asks for a
+// server once per transaction), -1 when no transaction ended in the interval.
 struct PoolerStats
 {
+    QString database; // empty for the totals of all databases
     qint64 totalTransactions = 0;
     qint64 totalQueries = 0;
     qint64 totalWaitMicros = 0; // time clients spent waiting for a server connection
@@ -161,13 +178,15 @@ struct PoolerStats
     double transactionsPerSecond = 0;
     double queriesPerSecond = 0;
     double waitMicrosPerSecond = 0;
+    double avgWaitMs = -1;
 };
 
 struct PoolerSample
 {
-    QDateTime takenAt;       // client clock, UTC
-    QList<PoolerPool> pools; // the admin "pgbouncer" pseudo-database excluded
-    PoolerStats stats;
+    QDateTime takenAt;                // client clock, UTC
+    QList<PoolerPool> pools;          // the admin "pgbouncer" pseudo-database excluded
+    PoolerStats stats;                // all databases
+    QList<PoolerStats> databaseStats; // one per database of SHOW STATS, in its order
     int clActive() const;
     int clWaiting() const;
     int svActive() const;

@@ -54,28 +54,53 @@ Result<PoolerSample, DbError> samplePooler(Connection &console, Clock::duration 
     }
     const QueryResult &st = stats.value();
     for (int row = 0; row < st.rowCount(); ++row) {
-        if (isConsole(text(st, row, "database")))
+        PoolerStats db;
+        db.database = text(st, row, "database");
+        if (isConsole(db.database))
             continue;
-        s.stats.totalTransactions += column(st, row, "total_xact_count");
-        s.stats.totalQueries += column(st, row, "total_query_count");
-        s.stats.totalWaitMicros += column(st, row, "total_wait_time");
+        db.totalTransactions = column(st, row, "total_xact_count");
+        db.totalQueries = column(st, row, "total_query_count");
+        db.totalWaitMicros = column(st, row, "total_wait_time");
+        s.stats.totalTransactions += db.totalTransactions;
+        s.stats.totalQueries += db.totalQueries;
+        s.stats.totalWaitMicros += db.totalWaitMicros;
+        s.databaseStats << db;
     }
     return s;
 }
 
-void computePoolerRates(const PoolerSample &previous, PoolerSample &current)
+namespace {
+
+void computeRates(const PoolerStats &a, PoolerStats &b, double seconds)
 {
-    const double seconds = double(previous.takenAt.msecsTo(current.takenAt)) / 1000.0;
-    const PoolerStats &a = previous.stats;
-    PoolerStats &b = current.stats;
-    b.ratesValid = previous.takenAt.isValid() && seconds > 0
-        && b.totalTransactions >= a.totalTransactions && b.totalQueries >= a.totalQueries
-        && b.totalWaitMicros >= a.totalWaitMicros;
+    b.ratesValid = seconds > 0 && b.totalTransactions >= a.totalTransactions
+        && b.totalQueries >= a.totalQueries && b.totalWaitMicros >= a.totalWaitMicros;
     if (!b.ratesValid)
         return;
-    b.transactionsPerSecond = double(b.totalTransactions - a.totalTransactions) / seconds;
+    const qint64 transactions = b.totalTransactions - a.totalTransactions;
+    const qint64 waited = b.totalWaitMicros - a.totalWaitMicros;
+    b.transactionsPerSecond = double(transactions) / seconds;
     b.queriesPerSecond = double(b.totalQueries - a.totalQueries) / seconds;
-    b.waitMicrosPerSecond = double(b.totalWaitMicros - a.totalWaitMicros) / seconds;
+    b.waitMicrosPerSecond = double(waited) / seconds;
+    b.avgWaitMs = transactions > 0 ? double(waited) / double(transactions) / 1000.0 : -1;
+}
+
+} // namespace
+
+void computePoolerRates(const PoolerSample &previous, PoolerSample &current)
+{
+    if (!previous.takenAt.isValid())
+        return;
+    const double seconds = double(previous.takenAt.msecsTo(current.takenAt)) / 1000.0;
+    computeRates(previous.stats, current.stats, seconds);
+    for (PoolerStats &db : current.databaseStats) {
+        for (const PoolerStats &before : previous.databaseStats) {
+            if (before.database == db.database) {
+                computeRates(before, db, seconds);
+                break;
+            }
+        }
+    }
 }
 
 int PoolerSample::clActive() const

@@ -11,7 +11,8 @@ namespace poolscope {
 // statements, two round trips, on the console connection (not on the database's).
 Result<PoolerSample, DbError> samplePooler(Connection &console, Clock::duration timeout);
 
-// Rates of SHOW STATS totals between two samples (client clock), invalid after a reset.
+// Rates of SHOW STATS totals between two samples (client clock), for all databases and for each
+// database seen in both; invalid after a reset (PgBouncer restarted).
 void computePoolerRates(const PoolerSample &previous, PoolerSample &current);
 
 } // namespace poolscope

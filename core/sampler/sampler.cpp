@@ -24,6 +24,12 @@ std::optional<DbError> SamplerConfig::validate() const
             ErrorKind::InvalidConfiguration,
             QStringLiteral("sampling interval must be between 250 ms and 60 s (got %1 ms)")
                 .arg(interval.count()));
+    if (rateWindow < 60s)
+        return makeError(
+            ErrorKind::InvalidConfiguration,
+            QStringLiteral("the rates' trailing window must be 60 s or more (got %1 s): "
+                           "PostgreSQL may flush its counters up to 60 s late")
+                .arg(rateWindow.count()));
     if (statementTimeout <= 0ms)
         return makeError(ErrorKind::InvalidConfiguration,
                          QStringLiteral("the sampler's statement timeout must be positive"));

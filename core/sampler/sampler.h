@@ -37,6 +37,9 @@ struct SamplerConfig
     int topN = 10;         // breakdown entries before "other"
     int maxGroups = 200;   // ActivityGroup entries before folding
     int maxSessions = 500; // session list rows (the oldest backends first)
+    // The trailing window of the server's rates (TrailingRates): 60 s or more, since PostgreSQL
+    // may hold a backend's counters back for up to 60 s.
+    std::chrono::seconds rateWindow { 60 };
     QString applicationName = QStringLiteral("poolscope-sampler");
     // Optional: the application's own pool, whose statistics are taken once per tick on the
     // sampling thread. Shared: the sampler keeps the pool object alive for as long as it may read

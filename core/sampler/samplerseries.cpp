@@ -28,6 +28,10 @@ void appendActivity(TimeSeriesStore &store, const ActivitySample &s)
         v.append({ series::TransactionsPerSecond, s.rates.transactionsPerSecond });
         if (s.rates.sessionsPerSecond >= 0)
             v.append({ series::SessionsPerSecond, s.rates.sessionsPerSecond });
+    } else if (s.rates.pending == Rates::Pending::NotFlushed) {
+        const double gap = std::numeric_limits<double>::quiet_NaN();
+        v.append({ series::TransactionsPerSecond, gap });
+        v.append({ series::SessionsPerSecond, gap });
     }
     store.append(s.takenAt.toMSecsSinceEpoch(), v);
 }
@@ -41,8 +45,12 @@ void appendPooler(TimeSeriesStore &store, const PoolerSample &s)
         { series::PoolerServersIdle, s.svIdle() },
         { series::PoolerMaxWait, s.maxWaitSeconds() },
     };
-    if (s.stats.ratesValid)
+    if (s.stats.ratesValid) {
         v.append({ series::PoolerTransactionsPerSecond, s.stats.transactionsPerSecond });
+        v.append({ series::PoolerQueriesPerSecond, s.stats.queriesPerSecond });
+        if (s.stats.avgWaitMs >= 0)
+            v.append({ series::PoolerAvgWait, s.stats.avgWaitMs });
+    }
     store.append(s.takenAt.toMSecsSinceEpoch(), v);
 }
 
@@ -73,7 +81,9 @@ void appendPoolerGap(TimeSeriesStore &store, const QDateTime &at)
                    { series::PoolerServersActive, gap },
                    { series::PoolerServersIdle, gap },
                    { series::PoolerMaxWait, gap },
-                   { series::PoolerTransactionsPerSecond, gap } });
+                   { series::PoolerTransactionsPerSecond, gap },
+                   { series::PoolerQueriesPerSecond, gap },
+                   { series::PoolerAvgWait, gap } });
 }
 
 } // namespace poolscope

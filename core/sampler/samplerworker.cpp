@@ -33,6 +33,7 @@ SamplerWorker::SamplerWorker(SamplerConfig config, TimeSeriesStore *store)
     : intervalMs(config.interval.count())
     , m_config(std::move(config))
     , m_store(store)
+    , m_rates(m_config.rateWindow)
 {
 }
 
@@ -94,13 +95,14 @@ void SamplerWorker::tick()
             samplerLog()->info("sampler asleep: connections closed, no queries until woken");
             m_connection.reset();
             m_console.reset();
-            m_previous.reset();
+            m_rates.reset();
             m_previousPooler.reset();
         }
     } else {
-        sampleDatabase();
+        // The console first: whoever receives `sampled` has this tick's pooler sample already.
         if (!m_config.poolerConsoleConninfo.isEmpty())
             samplePoolerConsole();
+        sampleDatabase();
         samplePool();
         if (m_failures > 0) {
             // Exponential backoff with jitter while the server is unreachable, but never slower
@@ -160,14 +162,12 @@ void SamplerWorker::sampleDatabase()
     ActivitySample sample = std::move(parsed).value();
     sample.roundTripMicros =
         std::chrono::duration_cast<std::chrono::microseconds>(roundTrip).count();
-    if (m_previous)
-        sample.rates = computeRates(*m_previous, sample);
+    sample.rates = m_rates.add(sample);
     if (m_failures > 0) {
         samplerLog()->info("sampler connected again after {} failed attempts", m_failures);
         m_failures = 0;
         Q_EMIT connectionRestored();
     }
-    m_previous = sample;
     if (m_store)
         appendActivity(*m_store, sample);
     Q_EMIT sampled(sample);
@@ -177,8 +177,8 @@ void SamplerWorker::onDatabaseFailure(const DbError &error)
 {
     if (error.isConnectionFatal() || !m_connection || m_connection->isBroken())
         m_connection.reset();
-    // A gap, not zeros: the next rate needs two consecutive good samples again.
-    m_previous.reset();
+    // A gap, not zeros: the rates need a full window of good samples again.
+    m_rates.reset();
     if (m_store)
         appendGap(*m_store, QDateTime::currentDateTimeUtc());
     Q_EMIT tickFailed(error);

@@ -3,6 +3,7 @@
 #include "core/db/connection.h"
 #include "core/sampler/activityquery.h"
 #include "core/sampler/sampler.h"
+#include "core/sampler/trailingrates.h"
 
 #include <QObject>
 
@@ -58,7 +59,7 @@ private:
     QTimer *m_timer = nullptr;
     std::optional<Connection> m_connection;
     std::optional<Connection> m_console;
-    std::optional<ActivitySample> m_previous;
+    TrailingRates m_rates;
     std::optional<PoolerSample> m_previousPooler;
     int m_failures = 0;            // consecutive database failures
     bool m_poolerReported = false; // poolerUnavailable said for the current outage

@@ -11,9 +11,6 @@
 #include <QSignalSpy>
 #include <QtTest>
 
-#include <atomic>
-#include <thread>
-
 using namespace poolscope;
 using namespace poolscope::testing;
 using namespace std::chrono_literals;
@@ -173,70 +170,29 @@ private Q_SLOTS:
         terminate(QStringLiteral("mix-%"));
     }
 
-    void ratesFollowTheMeasuredIntervalWhenItChanges()
+    void samplesFollowTheIntervalWhenItChanges()
     {
-        // A steady load of autocommit transactions, counted by the test itself. PostgreSQL 15
-        // flushes a busy backend's counters to pg_stat_database late (seen here: not at all while
-        // the session keeps sending queries, however often it is idle in between), but always at
-        // disconnect; so the load reconnects every 20 transactions to keep the server's counters
-        // close to what was done, and the check is about the rate arithmetic.
-        std::atomic<bool> stop { false };
-        std::atomic<qint64> commits { 0 };
-        std::thread load([&] {
-            while (!stop) {
-                TestSession s(m_sandbox.directUri(), QStringLiteral("rate-load"));
-                for (int i = 0; i < 20 && !stop; ++i) {
-                    if (s.exec(QStringLiteral("SELECT 1")))
-                        ++commits;
-                    std::this_thread::sleep_for(2ms);
-                }
-            }
-        });
+        // The server's rates are a trailing average over 60 s or more (tst_rates checks them
+        // against a fixed offered load); here only the pace: the time between samples, measured
+        // by the server's clock.
         Sampler sampler(config(250ms));
         QSignalSpy spy(&sampler, &Sampler::sampled);
         sampler.start();
-
-        auto validSamples = [&] {
-            int n = 0;
-            for (const QList<QVariant> &args : std::as_const(spy))
-                n += args.at(0).value<ActivitySample>().rates.valid ? 1 : 0;
-            return n;
-        };
-        // Over `samples` measured intervals (however long a loaded machine makes them).
-        auto measure = [&](int samples) {
+        auto meanInterval = [&](int intervals) {
             spy.clear();
-            const qint64 before = commits;
             QElapsedTimer t;
             t.start();
-            while (validSamples() < samples && !t.hasExpired(60000))
+            while (spy.size() < intervals + 1 && !t.hasExpired(60000))
                 spy.wait(5000);
-            const double loadRate = double(commits - before) / (double(t.elapsed()) / 1000.0);
-            double weighted = 0, span = 0, intervals = 0;
-            int n = 0;
-            for (const QList<QVariant> &args : std::as_const(spy)) {
-                const Rates r = args.at(0).value<ActivitySample>().rates;
-                if (!r.valid)
-                    continue;
-                weighted += r.transactionsPerSecond * r.intervalSeconds;
-                span += r.intervalSeconds;
-                intervals += r.intervalSeconds;
-                ++n;
-            }
-            return std::make_tuple(loadRate, span > 0 ? weighted / span : 0.0,
-                                   n > 0 ? intervals / n : 0.0);
+            const QDateTime first = spy.first().at(0).value<ActivitySample>().takenAt;
+            const QDateTime last = spy.last().at(0).value<ActivitySample>().takenAt;
+            return double(first.msecsTo(last)) / 1000.0 / double(spy.size() - 1);
         };
-        const auto [loadFast, tpsFast, intervalFast] = measure(16);
+        const double intervalFast = meanInterval(16);
         sampler.setInterval(1000ms);
-        // The first long interval has passed once a sample measures one.
-        spy.clear();
-        const ActivitySample firstSlow = waitForSample(spy, [](const ActivitySample &a) {
-            return a.rates.valid && a.rates.intervalSeconds > 0.9;
-        });
-        QVERIFY2(firstSlow.rates.intervalSeconds > 0.9,
-                 qPrintable(QString::number(firstSlow.rates.intervalSeconds)));
-        const auto [loadSlow, tpsSlow, intervalSlow] = measure(5);
-        stop = true;
-        load.join();
+        // The tick already armed at the old pace comes first.
+        QVERIFY(spy.wait(5000));
+        const double intervalSlow = meanInterval(4);
 
         // Never faster than asked; slower only by the ticks' own cost (the next tick is planned
         // when one finishes), which a loaded machine inflates for both paces alike: the pace
@@ -245,14 +201,6 @@ private Q_SLOTS:
             QStringLiteral("fast %1 s, slow %2 s").arg(intervalFast).arg(intervalSlow);
         QVERIFY2(intervalFast > 0.2 && intervalSlow > 0.9, qPrintable(intervals));
         QVERIFY2(intervalSlow > 2.5 * intervalFast, qPrintable(intervals));
-        // The server's transaction rate includes the sampler's own (a few per second) and the
-        // statistics are flushed in bursts; over several samples it matches the load.
-        QVERIFY2(
-            std::abs(tpsFast - loadFast) < 0.3 * loadFast,
-            qPrintable(QStringLiteral("fast: server %1 vs load %2").arg(tpsFast).arg(loadFast)));
-        QVERIFY2(
-            std::abs(tpsSlow - loadSlow) < 0.3 * loadSlow,
-            qPrintable(QStringLiteral("slow: server %1 vs load %2").arg(tpsSlow).arg(loadSlow)));
     }
 
     void serverRestartGivesAGapThenRecovers()
