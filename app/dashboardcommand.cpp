@@ -1,6 +1,7 @@
-// poolscope [--demo | <conninfo|URI>] [options]: the dashboard window.
+// poolscope [--demo | <conninfo|URI>] [options]: the dashboard window. Its options are in
+// windowoptions.cpp.
 #include "app/commandline.h"
-#include "core/db/conninfo.h"
+#include "app/windowoptions.h"
 #include "core/logging/logging.h"
 #include "core/monitor/connectionprofiles.h"
 #include "core/monitor/monitorsession.h"
@@ -12,11 +13,12 @@
 
 #include <QApplication>
 #include <QComboBox>
-#include <QCommandLineParser>
 #include <QJsonDocument>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTimer>
+
+#include <variant>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -52,6 +54,23 @@ private:
 
 int runDashboard(int argc, char *argv[])
 {
+    // Everything on the command line is checked before anything starts, and before Qt looks for
+    // a display: a typo is a usage error (2) on a headless machine too.
+    QStringList args;
+    for (int i = 1; i < argc; ++i)
+        args << QString::fromLocal8Bit(argv[i]);
+    const auto parsed = parseWindowCommandLine(args);
+    if (const int *status = std::get_if<int>(&parsed))
+        return *status;
+    const WindowSettings &settings = std::get<WindowSettings>(parsed);
+    // Qt would abort with "could not load the Qt platform plugin" and a core dump. The command
+    // line is fine here, so this is not a usage error: the machine lacks what the window needs,
+    // like a server that does not answer (1).
+    if (const auto message = missingDisplayMessage(args)) {
+        printError(*message);
+        return ExitFailure;
+    }
+
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("poolscope"));
     QApplication::setApplicationDisplayName(QStringLiteral("PoolScope"));
@@ -62,129 +81,19 @@ int runDashboard(int argc, char *argv[])
     logging::installQtMessageHandler();
     logging::setConsoleLevel(spdlog::level::warn);
 
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "PoolScope - a dashboard for PostgreSQL connection pooling.\n"
-        "  poolscope --demo            the dashboard on an embedded sandbox with a light workload\n"
-        "  poolscope <conninfo|URI>    watch that server\n"
-        "  poolscope                   the last profile, or the connect dialog\n"
-        "  poolscope <command> --help  the command-line tools (sandbox, bench, sample, exporter)"));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("conninfo"),
-                                 QStringLiteral("libpq connection string or URI"),
-                                 QStringLiteral("[conninfo]"));
-    const QCommandLineOption demo(
-        QStringLiteral("demo"),
-        QStringLiteral("Start the embedded sandbox (PostgreSQL + PgBouncer) and a demo "
-                       "workload, and watch them."));
-    const QCommandLineOption console(QStringLiteral("pooler-console"),
-                                     QStringLiteral("PgBouncer admin console to sample as well."),
-                                     QStringLiteral("conninfo"));
-    const QCommandLineOption interval(QStringLiteral("interval"),
-                                      QStringLiteral("Sampling interval (default 1s)."),
-                                      QStringLiteral("duration"), QStringLiteral("1s"));
-    const QCommandLineOption maxConnections(
-        QStringLiteral("max-connections"),
-        QStringLiteral("--demo: the sandbox's max_connections (default 100)."), QStringLiteral("N"),
-        QStringLiteral("100"));
-    // --help/--version are handled below by hand: QCommandLineParser::process() would exit with
-    // status 1 on an unknown option, where every poolscope usage error exits with 2.
-    const QCommandLineOption screenshot(
-        QStringLiteral("screenshot"),
-        QStringLiteral("Save a picture of the window to FILE, print what the charts "
-                       "hold as JSON, and quit (with --quit-after)."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption quitAfter(QStringLiteral("quit-after"),
-                                       QStringLiteral("Quit after this long."),
-                                       QStringLiteral("duration"));
-    const QCommandLineOption latency(
-        QStringLiteral("latency-ms"),
-        QStringLiteral("--demo: delay the sandbox's traffic by N ms each way, like a "
-                       "remote region (default 0)."),
-        QStringLiteral("N"), QStringLiteral("0"));
-    const QCommandLineOption page(
-        QStringLiteral("page"),
-        QStringLiteral("Open on this page: %1 (default: the last one shown).")
-            .arg(ui::MainWindow::pageNames().join(QStringLiteral(", "))),
-        QStringLiteral("NAME"));
-    // For a long session (and the soak benchmark) the charts can open on 24 h instead of the
-    // newcomer's 5 min; the selector is not remembered, so without it a script could not set it.
-    const QCommandLineOption chartWindow(
-        QStringLiteral("chart-window"),
-        QStringLiteral("The charts' time window: 1m, 5m, 15m, 1h, 6h or 24h (default 5m)."),
-        QStringLiteral("duration"));
-    QCommandLineOption reportPaint(
-        QStringLiteral("report-first-paint"),
-        QStringLiteral("Print 'first_paint' on stdout when the window is first painted."));
-    reportPaint.setFlags(QCommandLineOption::HiddenFromHelp);
-    parser.addOptions({ demo, console, interval, maxConnections, latency, page, chartWindow,
-                        screenshot, quitAfter, reportPaint });
-    if (!parser.parse(QApplication::arguments())) {
-        printError(QStringLiteral("poolscope: ") + parser.errorText());
-        return ExitUsage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        printLine(parser.helpText());
-        return ExitOk;
-    }
-    if (parser.isSet(QStringLiteral("version"))) {
-        printLine(QStringLiteral("poolscope ") + QApplication::applicationVersion());
-        return ExitOk;
-    }
-
-    if (parser.isSet(page) && !ui::MainWindow::pageNames().contains(parser.value(page))) {
-        printError(
-            QStringLiteral("poolscope: --page takes one of %1, not '%2'")
-                .arg(ui::MainWindow::pageNames().join(QStringLiteral(", ")), parser.value(page)));
-        return ExitUsage;
-    }
-
-    qsizetype chartWindowIndex = -1;
-    if (parser.isSet(chartWindow)) {
-        const auto span = parseDuration(parser.value(chartWindow));
-        chartWindowIndex =
-            span ? ui::ChartsPage::windowChoicesMs().indexOf(qint64(span->count())) : -1;
-        if (chartWindowIndex < 0) {
-            printError(
-                QStringLiteral("poolscope: --chart-window takes 1m, 5m, 15m, 1h, 6h or 24h"));
-            return ExitUsage;
-        }
-    }
-
     MonitorSession::Options options;
-    const auto every = parseDuration(parser.value(interval));
-    if (!every || *every < std::chrono::milliseconds(250) || *every > std::chrono::seconds(60)) {
-        printError(QStringLiteral("poolscope: --interval takes 250ms to 60s"));
-        return ExitUsage;
-    }
-    options.interval = *every;
-    options.poolerConsoleConninfo = parser.value(console);
-    QSettings settings;
-    ConnectionProfiles profiles(&settings);
+    options.interval = settings.interval;
+    options.poolerConsoleConninfo = settings.poolerConsole;
+    QSettings qsettings;
+    ConnectionProfiles profiles(&qsettings);
 
-    if (parser.isSet(demo)) {
-        bool ok = false;
+    if (settings.demo) {
         options.startSandbox = true;
         options.demoWorkload = true;
-        options.sandboxOptions.latencyMs = parser.value(latency).toInt(&ok);
-        if (!ok || options.sandboxOptions.latencyMs < 0
-            || options.sandboxOptions.latencyMs > 1000) {
-            printError(
-                QStringLiteral("poolscope: --latency-ms takes a whole number from 0 to 1000"));
-            return ExitUsage;
-        }
-        options.sandboxOptions.maxConnections = parser.value(maxConnections).toInt(&ok);
-        if (!ok || options.sandboxOptions.maxConnections < 10) {
-            printError(QStringLiteral("poolscope: --max-connections takes a whole number >= 10"));
-            return ExitUsage;
-        }
-    } else if (!parser.positionalArguments().isEmpty()) {
-        options.conninfo = parser.positionalArguments().constFirst();
-        if (auto parsed = ConnInfo::parse(options.conninfo); !parsed) {
-            printError(QStringLiteral("poolscope: ") + parsed.error().message);
-            return ExitUsage;
-        }
+        options.sandboxOptions.latencyMs = settings.latencyMs;
+        options.sandboxOptions.maxConnections = settings.maxConnections;
+    } else if (!settings.conninfo.isEmpty()) {
+        options.conninfo = settings.conninfo;
     } else if (auto last = profiles.find(profiles.lastUsed())) {
         options.conninfo = last->conninfo;
         options.poolerConsoleConninfo = last->poolerConsoleConninfo;
@@ -197,6 +106,8 @@ int runDashboard(int argc, char *argv[])
         options.poolerConsoleConninfo = p.poolerConsoleConninfo;
         profiles.setLastUsed(p.name);
     }
+    if (settings.printOptions)
+        printLine(settingsToJson(settings));
 
     MonitorSession session;
     ui::MainWindow window(&session);
@@ -212,7 +123,7 @@ int runDashboard(int argc, char *argv[])
         options = MonitorSession::Options {};
         options.conninfo = p.conninfo;
         options.poolerConsoleConninfo = p.poolerConsoleConninfo;
-        options.interval = *every;
+        options.interval = settings.interval;
         prompt.setOptions(options);
         session.start(options);
     });
@@ -228,11 +139,11 @@ int runDashboard(int argc, char *argv[])
     trimTimer.start(std::chrono::minutes(1));
 #endif
     installTerminationHandler(); // SIGTERM/SIGINT quit the event loop; the session stops below
-    if (parser.isSet(page))
-        window.showPage(parser.value(page));
-    if (chartWindowIndex >= 0) {
+    if (!settings.page.isEmpty())
+        window.showPage(settings.page);
+    if (settings.chartWindowIndex >= 0) {
         if (auto *charts = window.findChild<ui::ChartsPage *>())
-            charts->windowSelector()->setCurrentIndex(int(chartWindowIndex));
+            charts->windowSelector()->setCurrentIndex(settings.chartWindowIndex);
     }
     window.show();
     if (options.startSandbox)
@@ -240,19 +151,14 @@ int runDashboard(int argc, char *argv[])
             QObject::tr("Starting the embedded sandbox (PostgreSQL 15 + PgBouncer)..."));
     // The first paint of the window, for the start-up benchmark: printed on stdout when asked
     // for with --report-first-paint (the benchmark times the process from its launch).
-    FirstPaintReporter reporter(parser.isSet(reportPaint));
+    FirstPaintReporter reporter(settings.reportFirstPaint);
     window.installEventFilter(&reporter);
     session.start(options);
 
-    if (parser.isSet(quitAfter)) {
-        const auto after = parseDuration(parser.value(quitAfter));
-        if (!after) {
-            printError(QStringLiteral("poolscope: --quit-after takes a duration such as 5s"));
-            return ExitUsage;
-        }
-        QTimer::singleShot(*after, &window, [&] {
-            if (parser.isSet(screenshot)) {
-                window.grab().save(parser.value(screenshot));
+    if (settings.quitAfter) {
+        QTimer::singleShot(*settings.quitAfter, &window, [&] {
+            if (!settings.screenshot.isEmpty()) {
+                window.grab().save(settings.screenshot);
                 printLine(QString::fromUtf8(
                     QJsonDocument(window.diagnostics()).toJson(QJsonDocument::Compact)));
             }

@@ -1,13 +1,13 @@
 // poolscope: the dashboard and its command line. Subcommands each parse their own options;
 // this file only dispatches.
 #include "app/commandline.h"
+#include "app/windowoptions.h"
 #include "core/logging/logging.h"
 #include "ui/uiversion.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 
-#include <cstring>
 #include <functional>
 #include <map>
 
@@ -65,11 +65,9 @@ QString topLevelHelp()
                        "  poolscope --demo            on an embedded sandbox (PostgreSQL + "
                        "PgBouncer) with a demo load\n"
                        "  poolscope <conninfo|URI>    watching that server\n"
-                       "  poolscope                   the last profile, or the connect dialog\n"
-                       "  Window options: --pooler-console <conninfo>, --interval 1s, "
-                       "--max-connections N (--demo),\n"
-                       "  --chart-window 24h, --screenshot FILE with --quit-after 5s.\n\n"
-                       "Commands:\n");
+                       "  poolscope                   the last profile, or the connect dialog\n\n"
+                       "Window options (before or after the connection string):\n")
+        + app::windowOptionsHelp() + QStringLiteral("\nCommands:\n");
     for (const auto &[name, command] : subcommands())
         text += QStringLiteral("  %1  %2\n").arg(name, -10).arg(QString::fromUtf8(command.summary));
     text += QStringLiteral("\nRun 'poolscope <command> --help' for the options of a command.\n"
@@ -80,33 +78,15 @@ QString topLevelHelp()
 
 } // namespace
 
-// The window, rather than a command: no argument, --demo, a connection string, or a window option.
-bool wantsDashboard(int argc, char *argv[])
-{
-    if (argc < 2)
-        return true;
-    const QString first = QString::fromLocal8Bit(argv[1]);
-    static const QStringList windowOptions = {
-        QStringLiteral("--demo"),       QStringLiteral("--pooler-console"),
-        QStringLiteral("--interval"),   QStringLiteral("--max-connections"),
-        QStringLiteral("--latency-ms"), QStringLiteral("--screenshot"),
-        QStringLiteral("--quit-after"), QStringLiteral("--chart-window"),
-    };
-    for (const QString &option : windowOptions) {
-        if (first == option || first.startsWith(option + QLatin1Char('=')))
-            return true;
-    }
-    return !first.startsWith(QLatin1Char('-'))
-        && (first.contains(QLatin1Char('=')) || first.startsWith(QLatin1String("postgres://"))
-            || first.startsWith(QLatin1String("postgresql://")));
-}
-
 int main(int argc, char *argv[])
 {
     // Before the checks of the load demo (instances x pool max against it) and before the
     // sandbox's PgBouncer inherits it; the window's Load demo page needs it as much as the CLI.
     app::raiseFileDescriptorLimit();
-    if (wantsDashboard(argc, argv))
+    QStringList rawArgs;
+    for (int i = 1; i < argc; ++i)
+        rawArgs << QString::fromLocal8Bit(argv[i]);
+    if (app::isWindowInvocation(rawArgs))
         return app::runDashboard(argc, argv);
 
     QCoreApplication app(argc, argv);

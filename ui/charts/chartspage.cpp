@@ -3,6 +3,7 @@
 #include "core/monitor/monitorsession.h"
 #include "core/sampler/samplerseries.h"
 #include "ui/charts/headroom.h"
+#include "ui/charts/holderspanel.h"
 #include "ui/charts/timeserieschart.h"
 
 #include <QAction>
@@ -83,15 +84,21 @@ ChartsPage::ChartsPage(MonitorSession *session, QWidget *parent)
 
     buildCharts();
     auto *grid = new QGridLayout;
+    // Who holds the connections sits beside the connections. PoolScope's own pool exists only
+    // in a session with a pool of its own (--demo): it gets a row of its own, shown once its
+    // series exist, instead of a quarter of the page saying it is not there.
+    m_holders = new HoldersPanel(m_session, this);
     grid->addWidget(m_charts.at(0), 0, 0);
-    grid->addWidget(
-        addPlaceholder(m_charts.at(1), tr("No pool of PoolScope's own in this session")), 0, 1);
+    grid->addWidget(m_holders, 0, 1);
     grid->addWidget(addPlaceholder(m_charts.at(2), tr("No pooler console configured")), 1, 0);
     grid->addWidget(m_charts.at(3), 1, 1);
+    grid->addWidget(m_charts.at(1), 2, 0, 1, 2);
+    m_charts.at(1)->hide();
     grid->setColumnStretch(0, 1);
     grid->setColumnStretch(1, 1);
     grid->setRowStretch(0, 1);
     grid->setRowStretch(1, 1);
+    grid->setRowStretch(2, 1);
     for (TimeSeriesChart *c : std::as_const(m_charts))
         addExportActions(c, exportMenu);
 
@@ -104,11 +111,23 @@ ChartsPage::ChartsPage(MonitorSession *session, QWidget *parent)
         const qint64 window = m_windowSelector->currentData().toLongLong();
         for (TimeSeriesChart *c : std::as_const(m_charts))
             c->setWindowMs(window);
+        m_holders->setWindowMs(window);
     };
     connect(m_windowSelector, &QComboBox::currentIndexChanged, this, applyWindow);
     m_windowSelector->setCurrentIndex(1); // 5 min: a newcomer sees the lines move at once
     applyWindow();
     connect(m_liveButton, &QToolButton::toggled, this, &ChartsPage::setLive);
+    // The holders chart shares the page's time axis and Live/Paused like the charts above.
+    connect(m_holders, &HoldersPanel::liveChanged, this, [this](bool live) {
+        if (!live)
+            m_liveButton->setChecked(false);
+    });
+    connect(m_holders, &HoldersPanel::userRangeChanged, this, [this](qint64 f, qint64 t) {
+        for (TimeSeriesChart *c : std::as_const(m_charts))
+            c->showRange(f, t);
+    });
+    for (TimeSeriesChart *c : std::as_const(m_charts))
+        connect(c, &TimeSeriesChart::userRangeChanged, m_holders, &HoldersPanel::showRange);
 
     connect(m_session, &MonitorSession::sampled, this, &ChartsPage::onSampled);
     connect(m_session, &MonitorSession::poolerSampled, this,
@@ -252,6 +271,11 @@ QString ChartsPage::exhaustionText() const
     return m_exhaustion->text();
 }
 
+bool ChartsPage::ownPoolChartShown() const
+{
+    return !chart(ChartId::OwnPool)->isHidden();
+}
+
 bool ChartsPage::poolerChartShown() const
 {
     return !chart(ChartId::Pooler)->isHidden();
@@ -262,6 +286,7 @@ void ChartsPage::setLive(bool live)
     m_liveButton->setText(live ? tr("Live") : tr("Paused"));
     for (TimeSeriesChart *c : std::as_const(m_charts))
         c->setLive(live);
+    m_holders->setLive(live);
 }
 
 void ChartsPage::onSampled(const ActivitySample &sample)
@@ -289,6 +314,8 @@ void ChartsPage::updatePlaceholders()
         chart->setVisible(hasData);
         note->setVisible(!hasData);
     }
+    TimeSeriesChart *ownPool = chart(ChartId::OwnPool);
+    ownPool->setVisible(names.contains(ownPool->spec().series.constFirst().name));
 }
 
 } // namespace poolscope::ui
