@@ -6,6 +6,7 @@
 #include "ui/alerts/alertsettingsdialog.h"
 #include "ui/appicon.h"
 #include "ui/charts/chartspage.h"
+#include "ui/charts/holderspanel.h"
 #include "ui/check/endpointcheckpage.h"
 #include "ui/coldstart/coldstartpage.h"
 #include "ui/events/eventlogpage.h"
@@ -26,6 +27,25 @@
 
 namespace poolscope::ui {
 
+namespace {
+
+SessionsModel::Column sessionsColumn(HolderDimension dimension)
+{
+    switch (dimension) {
+    case HolderDimension::Application:
+        return SessionsModel::Application;
+    case HolderDimension::User:
+        return SessionsModel::User;
+    case HolderDimension::Database:
+        return SessionsModel::Database;
+    case HolderDimension::Client:
+        break;
+    }
+    return SessionsModel::Client;
+}
+
+} // namespace
+
 MainWindow::MainWindow(MonitorSession *session, QWidget *parent)
     : QMainWindow(parent)
     , m_session(session)
@@ -40,8 +60,16 @@ MainWindow::MainWindow(MonitorSession *session, QWidget *parent)
     layout->addWidget(m_banner);
     m_pages = new QTabWidget(central);
     m_pages->setDocumentMode(true);
-    m_pages->addTab(new ChartsPage(session, m_pages), tr("&Overview"));
-    m_pages->addTab(new SessionsPage(session, m_pages), tr("&Sessions"));
+    auto *overview = new ChartsPage(session, m_pages);
+    auto *sessionsPage = new SessionsPage(session, m_pages);
+    m_pages->addTab(overview, tr("&Overview"));
+    m_pages->addTab(sessionsPage, tr("&Sessions"));
+    // A holder clicked on the Overview: its sessions, one click away from cancel/terminate.
+    connect(overview->holdersPanel(), &HoldersPanel::holderActivated, this,
+            [this, sessionsPage](HolderDimension dimension, const QString &key) {
+                sessionsPage->showHolder(sessionsColumn(dimension), key);
+                m_pages->setCurrentWidget(sessionsPage);
+            });
     m_pages->addTab(new EventLogPage(&session->events(), m_pages), tr("&Event log"));
     // The check page owns its QSettings-backed profiles (and the QSettings, as its child).
     auto *profileSettings = new QSettings;

@@ -14,11 +14,13 @@ struct ActivitySample;
 
 namespace poolscope::ui {
 
+class HoldersPanel;
 class TimeSeriesChart;
 
-// The "Overview" page: connections by state against the server's limits, the app's own pool,
-// the pooler and the rates, with a shared time window, Live/Pause and exports. It observes the
-// session's signals and reads its store; it never talks to a server.
+// The "Overview" page: connections by state against the server's limits, who holds them
+// (HoldersPanel), the pooler, the rates and the app's own pool when there is one, with a shared
+// time window, Live/Pause and exports. It observes the session's signals and reads its store; it
+// never talks to a server.
 class ChartsPage : public QWidget
 {
     Q_OBJECT
@@ -35,7 +37,9 @@ public:
     QToolButton *liveButton() const { return m_liveButton; }
     QString headroomText() const;
     QString exhaustionText() const;
-    bool poolerChartShown() const; // false while no pooler series exists (note shown instead)
+    bool poolerChartShown() const;  // false while no pooler series exists (note shown instead)
+    bool ownPoolChartShown() const; // only while the session has a pool of its own
+    HoldersPanel *holdersPanel() const { return m_holders; }
 
     static QList<qint64> windowChoicesMs(); // 1 min … 24 h, in selector order
 
@@ -58,6 +62,7 @@ private:
     QToolButton *m_liveButton = nullptr;
     QLabel *m_headroom = nullptr;
     QLabel *m_exhaustion = nullptr;
+    HoldersPanel *m_holders = nullptr;
 };
 
 } // namespace poolscope::ui

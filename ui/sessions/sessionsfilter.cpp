@@ -35,6 +35,17 @@ void SessionsFilter::setApplicationFilter(const std::optional<QString> &applicat
     invalidateFilter();
 }
 
+void SessionsFilter::setHolderFilter(const std::optional<Holder> &holder)
+{
+    Q_ASSERT(
+        !holder || holder->first == SessionsModel::User || holder->first == SessionsModel::Database
+        || holder->first == SessionsModel::Application || holder->first == SessionsModel::Client);
+    if (holder == m_holder)
+        return;
+    m_holder = holder;
+    invalidateFilter();
+}
+
 void SessionsFilter::setMinimumAge(SessionsModel::Column column, std::optional<double> seconds)
 {
     Q_ASSERT(column == SessionsModel::TransactionAge || column == SessionsModel::QueryAge
@@ -83,6 +94,9 @@ bool SessionsFilter::filterAcceptsRow(int sourceRow, const QModelIndex &sourcePa
     }
 
     if (m_application && cell(SessionsModel::Application).toString() != *m_application)
+        return false;
+
+    if (m_holder && cell(m_holder->first).toString() != m_holder->second)
         return false;
 
     if (m_minimumAge) {

@@ -31,6 +31,12 @@ public:
     void setApplicationFilter(const std::optional<QString> &application);
     std::optional<QString> applicationFilter() const { return m_application; }
 
+    // Only one holder's sessions (the Overview's "who holds the connections"): rows whose
+    // `column` (User, Database, Application or Client) is exactly `value`; nullopt removes it.
+    using Holder = QPair<SessionsModel::Column, QString>;
+    void setHolderFilter(const std::optional<Holder> &holder);
+    std::optional<Holder> holderFilter() const { return m_holder; }
+
     // Only rows whose age in `column` (TransactionAge, QueryAge or StateAge) exceeds `seconds`;
     // nullopt removes the predicate.
     void setMinimumAge(SessionsModel::Column column, std::optional<double> seconds);
@@ -44,6 +50,7 @@ private:
     QString m_text;
     StateFilter m_state = StateFilter::All;
     std::optional<QString> m_application;
+    std::optional<Holder> m_holder;
     SessionsModel::Column m_ageColumn = SessionsModel::StateAge;
     std::optional<double> m_minimumAge;
 };

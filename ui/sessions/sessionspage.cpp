@@ -18,6 +18,7 @@
 #include <QSplitter>
 #include <QTableView>
 #include <QToolBar>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -132,6 +133,19 @@ void SessionsPage::buildUi()
     filterBar->addWidget(m_stateCombo);
     filterBar->addWidget(m_applicationCombo);
 
+    m_holderBar = new QWidget(this);
+    auto *holderLayout = new QHBoxLayout(m_holderBar);
+    holderLayout->setContentsMargins(0, 0, 0, 0);
+    m_holderLabel = new QLabel(m_holderBar);
+    m_holderLabel->setObjectName(QStringLiteral("sessionsHolderLabel"));
+    auto *clearHolderButton = new QToolButton(m_holderBar);
+    clearHolderButton->setText(tr("Show all"));
+    holderLayout->addWidget(m_holderLabel);
+    holderLayout->addWidget(clearHolderButton);
+    holderLayout->addStretch(1);
+    m_holderBar->hide();
+    connect(clearHolderButton, &QToolButton::clicked, this, &SessionsPage::clearHolder);
+
     m_view = new QTableView(this);
     m_view->setObjectName(QStringLiteral("sessionsView"));
     m_view->setModel(m_filter);
@@ -167,6 +181,7 @@ void SessionsPage::buildUi()
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(toolBar);
     layout->addLayout(filterBar);
+    layout->addWidget(m_holderBar);
     layout->addWidget(splitter, 1);
     layout->addWidget(m_status);
 
@@ -240,6 +255,27 @@ void SessionsPage::onSampled(const ActivitySample &sample)
     m_model->setSessions(*sample.sessions, sample.takenAt);
     refreshApplications();
     updateDetails();
+}
+
+void SessionsPage::showHolder(SessionsModel::Column column, const QString &value)
+{
+    m_filterEdit->clear();
+    m_stateCombo->setCurrentIndex(0);
+    m_applicationCombo->setCurrentIndex(0);
+    m_filter->setHolderFilter(SessionsFilter::Holder { column, value });
+    m_bulkFilter->setHolderFilter(SessionsFilter::Holder { column, value });
+    const QString shown = value.isEmpty() ? tr("(empty)") : value;
+    m_holderLabel->setText(
+        tr("Only the sessions of %1 %2")
+            .arg(m_model->headerData(column, Qt::Horizontal).toString().toLower(), shown));
+    m_holderBar->show();
+}
+
+void SessionsPage::clearHolder()
+{
+    m_filter->setHolderFilter(std::nullopt);
+    m_bulkFilter->setHolderFilter(std::nullopt);
+    m_holderBar->hide();
 }
 
 void SessionsPage::refreshApplications()

@@ -2,6 +2,7 @@
 
 #include "core/monitor/sessionactions.h"
 #include "core/sampler/activitysample.h"
+#include "ui/sessions/sessionsmodel.h"
 
 #include <QPointer>
 #include <QWidget>
@@ -71,6 +72,14 @@ public:
 
     QList<int> selectedPids() const;
 
+    // Shows only one holder's sessions (`column` is User, Database, Application or Client, the
+    // value as pg_stat_activity has it, "local" for a unix-socket client); the text and state
+    // filters are cleared so that all of them show. The bar above the table names the holder and
+    // clears it (clearHolder()).
+    void showHolder(SessionsModel::Column column, const QString &value);
+    void clearHolder();
+    QLabel *holderLabel() const { return m_holderLabel; }
+
 public Q_SLOTS:
     void showActionResult(const poolscope::SessionActionResult &result);
 
@@ -105,6 +114,8 @@ private:
     QAction *m_terminateIdleAction = nullptr;
     QPlainTextEdit *m_details = nullptr;
     QLabel *m_status = nullptr;
+    QWidget *m_holderBar = nullptr;
+    QLabel *m_holderLabel = nullptr;
     QPointer<SessionActions> m_actions; // created on first use, per watched server
     ConfirmFunction m_confirm;
     ActionRunner m_runner;
