@@ -1,6 +1,7 @@
 // poolscope sample <conninfo|URI> [--interval 1s] [--count N | --duration 60s] [--format jsonl|csv]
 #include "app/commandline.h"
 #include "core/logging/logging.h"
+#include "core/monitor/incidentsummary.h"
 #include "core/sampler/sampler.h"
 #include "core/util/csv.h"
 
@@ -203,19 +204,26 @@ int runSampleCommand(const QStringList &args)
         if (maxRecords > 0 && ++records >= maxRecords)
             QCoreApplication::quit();
     };
+    // "summary": the line the window's headline shows, from the same values (set incident.pooler
+    // from the console's sample, when there is one, before the record is written).
+    IncidentInput incident;
+    incident.server = serverLabel(config.conninfo);
+    auto withSummary = [&](QJsonObject record) {
+        record.insert(QStringLiteral("summary"), summarizeIncident(incident).text);
+        return QString::fromUtf8(QJsonDocument(record).toJson(QJsonDocument::Compact));
+    };
     QObject::connect(&sampler, &Sampler::sampled, QCoreApplication::instance(),
                      [&](const ActivitySample &s) {
                          ++good;
-                         emitRecord(out == Format::Jsonl ? QString::fromUtf8(
-                                        QJsonDocument(toJson(s)).toJson(QJsonDocument::Compact))
-                                                         : toCsv(s));
+                         incident.activity = s;
+                         incident.serverError.reset();
+                         emitRecord(out == Format::Jsonl ? withSummary(toJson(s)) : toCsv(s));
                      });
     // The first failure of an outage is logged (with its remedy) on stderr by the sampler.
     QObject::connect(&sampler, &Sampler::tickFailed, QCoreApplication::instance(),
                      [&](const DbError &e) {
-                         emitRecord(out == Format::Jsonl ? QString::fromUtf8(
-                                        QJsonDocument(gapToJson(e)).toJson(QJsonDocument::Compact))
-                                                         : gapToCsv(e));
+                         incident.serverError = e;
+                         emitRecord(out == Format::Jsonl ? withSummary(gapToJson(e)) : gapToCsv(e));
                      });
     if (stopAfter)
         QTimer::singleShot(*stopAfter, QCoreApplication::instance(), &QCoreApplication::quit);

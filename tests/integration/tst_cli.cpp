@@ -1,11 +1,15 @@
 // The poolscope command line as scripts use it: exit codes, and the JSON keys of `bench`.
 #include "tests/support/sandboxfixture.h"
 #include "tests/support/testprocess.h"
+#include "tests/support/testsession.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QtTest>
+
+#include <memory>
+#include <vector>
 
 using namespace poolscope::testing;
 
@@ -209,6 +213,39 @@ private Q_SLOTS:
                      .value(QStringLiteral("remedy"))
                      .toString()
                      .isEmpty());
+    }
+
+    // The "summary" key: the window's headline from the same sample, and honest in a gap.
+    void sampleJsonCarriesTheIncidentSummary()
+    {
+        std::vector<std::unique_ptr<TestSession>> clients;
+        for (const char *name : { "storm-1", "storm-2", "storm-3" })
+            clients.push_back(
+                std::make_unique<TestSession>(m_sandbox.directUri(), QString::fromLatin1(name)));
+        const ProcessRun r = runPoolscope({ QStringLiteral("sample"), m_sandbox.directUri(),
+                                            QStringLiteral("--count"), QStringLiteral("1") });
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const QString summary = QJsonDocument::fromJson(r.out.trimmed())
+                                    .object()
+                                    .value(QStringLiteral("summary"))
+                                    .toString();
+        QVERIFY2(summary.contains(QStringLiteral(" of 97 usable connections in use \u2014 3 held "
+                                                 "by storm-*; ")),
+                 qPrintable(summary));
+        QVERIFY2(summary.endsWith(QStringLiteral("; nothing waiting, no long transactions")),
+                 qPrintable(summary));
+
+        const ProcessRun gap = runPoolscope(
+            { QStringLiteral("sample"), QStringLiteral("postgresql://app:s3cretpw@127.0.0.1:1/app"),
+              QStringLiteral("--count"), QStringLiteral("1") });
+        const QString line = QJsonDocument::fromJson(gap.out.trimmed())
+                                 .object()
+                                 .value(QStringLiteral("summary"))
+                                 .toString();
+        QVERIFY2(line.startsWith(QStringLiteral("Server unreachable: 127.0.0.1:1/app does not "
+                                                "answer")),
+                 qPrintable(line));
+        QVERIFY(!gap.out.contains("s3cretpw"));
     }
 
     void benchReportsAnUnreachableServerWithItsRemedy()

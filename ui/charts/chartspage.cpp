@@ -4,6 +4,7 @@
 #include "core/sampler/samplerseries.h"
 #include "ui/charts/headroom.h"
 #include "ui/charts/holderspanel.h"
+#include "ui/charts/incidentheadline.h"
 #include "ui/charts/timeserieschart.h"
 
 #include <QAction>
@@ -103,6 +104,8 @@ ChartsPage::ChartsPage(MonitorSession *session, QWidget *parent)
         addExportActions(c, exportMenu);
 
     auto *layout = new QVBoxLayout(this);
+    // What is wrong right now, in words, above everything else on the page.
+    layout->addWidget(new IncidentHeadline(m_session, this));
     layout->addLayout(bar);
     layout->addLayout(figures);
     layout->addLayout(grid, 1);
