@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <limits>
-#include <map>
+#include <optional>
 
 namespace poolscope::ui {
 
@@ -133,30 +133,38 @@ void HoldersHistory::retire(Dimension &d, const QString &retired, const QString 
     const qint64 all = std::numeric_limits<qint64>::max() / 4;
     const QList<QList<TimePoint>> points = d.store->rawMany(names, -all, all);
 
-    // Every tick wrote every series that existed then (and a gap marks them all), so points
-    // line up by time; a series created later simply has no point at the earlier times.
-    std::map<qint64, TimeSeriesStore::Values> ticks;
+    // Every tick wrote "(other)" and every series that existed then (a gap marks them all), so
+    // "(other)"'s times are every tick's, and the others' points are a subsequence of them.
     const qsizetype retiredIndex = d.keys.indexOf(retired);
     const qsizetype otherIndex = names.size() - 1;
-    std::map<qint64, double> retiredAt;
-    for (const TimePoint &p : points.at(retiredIndex))
-        retiredAt[p.tMs] = p.value;
-    for (qsizetype s = 0; s < names.size(); ++s) {
-        if (s == retiredIndex)
-            continue;
-        for (const TimePoint &p : points.at(s)) {
-            double value = p.value;
-            if (s == otherIndex) {
-                const auto r = retiredAt.find(p.tMs);
-                if (r != retiredAt.end())
-                    value += r->second; // a gap (NaN) stays a gap
-            }
-            ticks[p.tMs].append({ names.at(s), value });
-        }
-    }
+    const QList<TimePoint> &timeline = points.at(otherIndex);
+    QList<qsizetype> cursor(names.size(), 0);
+    auto valueAt = [&](qsizetype series, qint64 tMs) -> std::optional<double> {
+        const QList<TimePoint> &list = points.at(series);
+        qsizetype &c = cursor[series];
+        while (c < list.size() && list.at(c).tMs < tMs)
+            ++c;
+        if (c < list.size() && list.at(c).tMs == tMs)
+            return list.at(c++).value;
+        return std::nullopt;
+    };
     auto store = std::make_unique<TimeSeriesStore>(storeOptions());
-    for (const auto &[tMs, values] : ticks)
-        store->append(tMs, values);
+    TimeSeriesStore::Values values;
+    for (const TimePoint &tick : timeline) {
+        values.clear();
+        double other = tick.value;
+        for (qsizetype s = 0; s < otherIndex; ++s) {
+            const std::optional<double> v = valueAt(s, tick.tMs);
+            if (!v)
+                continue;
+            if (s == retiredIndex)
+                other += *v; // a gap (NaN) stays a gap
+            else
+                values.append({ names.at(s), *v });
+        }
+        values.append({ names.at(otherIndex), other });
+        store->append(tick.tMs, values);
+    }
     d.store = std::move(store);
     d.keys[retiredIndex] = newcomer;
     ++d.generation;
