@@ -66,6 +66,8 @@ HoldersPanel::HoldersPanel(MonitorSession *session, QWidget *parent)
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->verticalHeader()->hide();
+    // Compact rows: the panel shares a quarter of the page with its chart.
+    m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(HoldersModel::Holder, QHeaderView::Stretch);
     m_table->setWordWrap(false);
@@ -76,8 +78,8 @@ HoldersPanel::HoldersPanel(MonitorSession *session, QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(bar);
-    layout->addLayout(m_chartSlot, 3);
-    layout->addWidget(m_table, 2);
+    layout->addLayout(m_chartSlot, 1);
+    layout->addWidget(m_table, 1);
 
     connect(m_selector, &QComboBox::currentIndexChanged, this,
             [this] { setDimension(HolderDimension(m_selector->currentData().toInt())); });
