@@ -106,6 +106,9 @@ void IncidentHeadline::refresh()
     m_summary = summarizeIncident(m_input);
     m_text->setText(m_summary.text);
     m_text->setToolTip(clipboardText());
+    // Restyling re-polishes the widget: only when the severity changes, not on every sample.
+    if (property("severity").toInt() == int(m_summary.severity) && !styleSheet().isEmpty())
+        return;
     const char *style = "";
     switch (m_summary.severity) {
     case IncidentSeverity::Calm:
