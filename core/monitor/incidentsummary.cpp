@@ -44,7 +44,8 @@ struct Holder
     QString label;
     int total = 0;
     int idleInTransaction = 0;
-    double oldestIdleTransactionSeconds = 0;
+    double oldestIdleTransactionSeconds = 0; // age of the transaction itself
+    double longestIdleSeconds = 0;           // how long one has been idle in it; 0 when unknown
 };
 
 // The biggest application family, from the per-(database, user, application, state) groups when
@@ -81,6 +82,15 @@ std::optional<Holder> biggestHolder(const ActivitySample &s)
                 add(e.key, e.total, e.idleInTransaction, 0);
         }
     }
+    // How long the idle-in-transaction sessions have been idle is per application in the
+    // breakdown (its top N; a family member folded into "other" there is not counted here).
+    for (const BreakdownEntry &e : s.byApplication) {
+        if (e.isOther)
+            continue;
+        if (auto it = families.find(holderFamily(e.key)); it != families.end())
+            it->second.holder.longestIdleSeconds =
+                std::max(it->second.holder.longestIdleSeconds, e.longestIdleInTransactionSeconds);
+    }
     std::optional<Holder> best;
     for (auto &[family, f] : families) {
         if (f.holder.total <= 0)
@@ -102,7 +112,9 @@ QString holderPhrase(const Holder &h)
     QString text = QStringLiteral("%1 held by %2").arg(h.total).arg(who);
     if (h.idleInTransaction > 0) {
         text += QStringLiteral(", %1 of them idle in transaction").arg(h.idleInTransaction);
-        if (h.oldestIdleTransactionSeconds >= 1)
+        if (h.longestIdleSeconds >= 1)
+            text += QStringLiteral(" for up to %1").arg(duration(h.longestIdleSeconds));
+        else if (h.oldestIdleTransactionSeconds >= 1)
             text +=
                 QStringLiteral(" (open up to %1)").arg(duration(h.oldestIdleTransactionSeconds));
     }

@@ -15,9 +15,9 @@ namespace poolscope {
 // callable from any thread.
 //
 // The line has three parts: how full the server is ("36 of 37 usable connections in use"), the
-// single biggest holder ("26 held by storm-*, 16 of them idle in transaction for 14 s") and the
-// single most urgent condition ("PgBouncer: 20 clients waiting up to 13 s"). Only the most urgent
-// condition is named, in this order (the first that applies wins):
+// single biggest holder ("26 held by storm-*, 16 of them idle in transaction for up to 14 s") and
+// the single most urgent condition ("PgBouncer: 20 clients waiting up to 13 s"). Only the most
+// urgent condition is named, in this order (the first that applies wins):
 //   1. the server does not answer (the line then only says that, honestly: there are no numbers)
 //   2. the PgBouncer console does not answer (the pooler may be down: every client through it is)
 //   3. no connections left for ordinary roles (new connections fail now)

@@ -44,6 +44,16 @@ struct Builder
         s.available = std::max(0, s.limits.usableByOrdinaryRoles() - s.counts.total);
         return *this;
     }
+    // The by-application breakdown's idle age of `application` (its other fields do not matter
+    // to the line).
+    Builder &idleFor(const QString &application, double seconds)
+    {
+        BreakdownEntry e;
+        e.key = application;
+        e.longestIdleInTransactionSeconds = seconds;
+        s.byApplication << e;
+        return *this;
+    }
     IncidentInput input(std::optional<PoolerSample> pooler = std::nullopt) const
     {
         IncidentInput in;
@@ -85,7 +95,10 @@ Builder storm()
         .add(QStringLiteral("storm-2"), QStringLiteral("idle in transaction"), 8, 9)
         .add(QStringLiteral("storm-3"), QStringLiteral("active"), 6)
         .add(QStringLiteral("storm-4"), QStringLiteral("idle"), 4)
-        .add(QStringLiteral("api"), QStringLiteral("idle"), 10);
+        .add(QStringLiteral("api"), QStringLiteral("idle"), 10)
+        .idleFor(QStringLiteral("storm-1"), 13.6)
+        .idleFor(QStringLiteral("storm-2"), 8)
+        .idleFor(QStringLiteral("api"), 40); // not of the holder's family: not its age
     return b;
 }
 
@@ -103,8 +116,19 @@ private Q_SLOTS:
         QCOMPARE(sum.severity, IncidentSeverity::Critical);
         QCOMPARE(sum.text,
                  QStringLiteral("36 of 37 usable connections in use \u2014 26 held by storm-*, 16 "
-                                "of them idle in transaction (open up to 14 s); PgBouncer: 20 "
+                                "of them idle in transaction for up to 14 s; PgBouncer: 20 "
                                 "clients waiting up to 13 s"));
+    }
+
+    void idleAgeFallsBackToTheTransactionsAge()
+    {
+        // Without the breakdown's idle ages (the family folded into its "other"), the line says
+        // how long the transactions have been open, and says that it is that.
+        Builder b = storm();
+        b.s.byApplication.clear();
+        QVERIFY2(summarizeIncident(b.input()).text.contains(
+                     QStringLiteral("16 of them idle in transaction (open up to 14 s);")),
+                 qPrintable(summarizeIncident(b.input()).text));
     }
 
     void priorities_data()
