@@ -89,7 +89,7 @@ void SessionsPage::buildUi()
     m_terminateIdleAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_I));
     m_terminateIdleAction->setToolTip(
         tr("Terminate every session idle in transaction for longer than the given minutes, "
-           "within the text and application filter (Ctrl+Shift+I)"));
+           "within the text, application and holder filters (Ctrl+Shift+I)"));
     auto *focusFilter = new QAction(tr("Filter"), this);
     focusFilter->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_F));
     // Several pages live in one window: shortcuts apply only while this page has focus.

@@ -34,7 +34,7 @@ class SessionsModel;
 //
 // Shortcuts (while the page has focus): Ctrl+K cancel the selected sessions' queries,
 // Ctrl+Shift+K terminate the selected sessions, Ctrl+Shift+I terminate every session idle in
-// transaction for longer than the spin box says (within the text/application filter),
+// transaction for longer than the spin box says (within the text, application and holder filters),
 // Ctrl+F focus the filter box.
 class SessionsPage : public QWidget
 {
