@@ -1,4 +1,5 @@
 // poolscope sample <conninfo|URI> [--interval 1s] [--count N | --duration 60s] [--format jsonl|csv]
+//                  [--pooler-console <conninfo>]
 #include "app/commandline.h"
 #include "core/logging/logging.h"
 #include "core/monitor/incidentsummary.h"
@@ -85,9 +86,51 @@ QJsonObject toJson(const ActivitySample &s)
         { QStringLiteral("by_database"), breakdownToJson(s.byDatabase) },
         { QStringLiteral("by_client"), breakdownToJson(s.byClient) },
     };
-    if (s.rates.valid)
-        o.insert(QStringLiteral("transactions_per_s"), s.rates.transactionsPerSecond);
     return o;
+}
+
+// transactions_per_s from the source that knows: PgBouncer's exact counters when a console is
+// given, else the server's trailing average (pg_stat_database arrives up to 60 s late); null
+// while there is no measurement, never a 0 that was not measured.
+void insertRates(QJsonObject &o, const Rates &server, bool consoleGiven,
+                 const std::optional<PoolerSample> &pooler)
+{
+    auto number = [](bool known, double value) {
+        return known ? QJsonValue(value) : QJsonValue(QJsonValue::Null);
+    };
+    o.insert(QStringLiteral("server_transactions_per_s"),
+             number(server.valid, server.transactionsPerSecond));
+    o.insert(QStringLiteral("server_rate_window_s"), server.windowSeconds);
+    o.insert(QStringLiteral("server_rate_pending"),
+             server.pending == Rates::Pending::WindowFilling
+                 ? QJsonValue(QStringLiteral("window filling"))
+                 : server.pending == Rates::Pending::NotFlushed
+                 ? QJsonValue(QStringLiteral("no commit flushed while clients were busy"))
+                 : QJsonValue(QJsonValue::Null));
+    if (!consoleGiven) {
+        o.insert(QStringLiteral("transactions_per_s"),
+                 number(server.valid, server.transactionsPerSecond));
+        o.insert(QStringLiteral("transactions_per_s_source"), QStringLiteral("server"));
+        return;
+    }
+    const bool seen = pooler.has_value();
+    const bool rated = seen && pooler->stats.ratesValid;
+    const PoolerStats stats = seen ? pooler->stats : PoolerStats {};
+    o.insert(QStringLiteral("transactions_per_s"), number(rated, stats.transactionsPerSecond));
+    o.insert(QStringLiteral("transactions_per_s_source"), QStringLiteral("pgbouncer"));
+    o.insert(
+        QStringLiteral("pooler"),
+        QJsonObject {
+            { QStringLiteral("transactions_per_s"), number(rated, stats.transactionsPerSecond) },
+            { QStringLiteral("queries_per_s"), number(rated, stats.queriesPerSecond) },
+            { QStringLiteral("avg_wait_ms"),
+              number(rated && stats.avgWaitMs >= 0, stats.avgWaitMs) },
+            { QStringLiteral("cl_active"), number(seen, seen ? pooler->clActive() : 0) },
+            { QStringLiteral("cl_waiting"), number(seen, seen ? pooler->clWaiting() : 0) },
+            { QStringLiteral("sv_active"), number(seen, seen ? pooler->svActive() : 0) },
+            { QStringLiteral("sv_idle"), number(seen, seen ? pooler->svIdle() : 0) },
+            { QStringLiteral("maxwait_s"), number(seen, seen ? pooler->maxWaitSeconds() : 0) },
+        });
 }
 
 QJsonObject gapToJson(const DbError &e)
@@ -136,7 +179,12 @@ int runSampleCommand(const QStringList &args)
         "JSON records list who holds the connections in by_application, by_user, by_database and "
         "by_client (client address, \"local\" for a unix socket): the top 10 holders, largest "
         "first, each {key, total, active, idle, idle_in_transaction, oldest_connection_s, "
-        "longest_idle_in_transaction_s}, then one \"(other)\" entry for the rest."));
+        "longest_idle_in_transaction_s}, then one \"(other)\" entry for the rest.\n\n"
+        "transactions_per_s comes from PgBouncer's SHOW STATS with --pooler-console "
+        "(transactions_per_s_source \"pgbouncer\", exact, plus a \"pooler\" object), else from "
+        "pg_stat_database as a 60 s trailing average (\"server\"): PostgreSQL flushes those "
+        "counters up to 60 s late. null while there is no measurement yet, never an unmeasured "
+        "0."));
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("conninfo"),
                                  QStringLiteral("libpq connection string or URI"));
@@ -152,7 +200,13 @@ int runSampleCommand(const QStringList &args)
     const QCommandLineOption format(QStringLiteral("format"),
                                     QStringLiteral("jsonl (default) or csv."),
                                     QStringLiteral("format"), QStringLiteral("jsonl"));
-    parser.addOptions({ interval, count, duration, format });
+    const QCommandLineOption poolerConsole(
+        QStringLiteral("pooler-console"),
+        QStringLiteral("PgBouncer admin console (dbname=pgbouncer, a stats_users role): "
+                       "transactions_per_s then comes from its SHOW STATS counters (exact) and "
+                       "each record gets a \"pooler\" object."),
+        QStringLiteral("conninfo"));
+    parser.addOptions({ interval, count, duration, format, poolerConsole });
     if (const auto stop = parseCommandLine(parser, args))
         return *stop;
     auto usage = [](const QString &message) {
@@ -166,6 +220,7 @@ int runSampleCommand(const QStringList &args)
 
     SamplerConfig config;
     config.conninfo = parser.positionalArguments().constFirst();
+    config.poolerConsoleConninfo = parser.value(poolerConsole);
     const auto every = parseDuration(parser.value(interval));
     if (!every)
         return usage(QStringLiteral("--interval takes a duration such as 500ms, 1s or 2m"));
@@ -212,13 +267,24 @@ int runSampleCommand(const QStringList &args)
         record.insert(QStringLiteral("summary"), summarizeIncident(incident).text);
         return QString::fromUtf8(QJsonDocument(record).toJson(QJsonDocument::Compact));
     };
-    QObject::connect(&sampler, &Sampler::sampled, QCoreApplication::instance(),
-                     [&](const ActivitySample &s) {
-                         ++good;
-                         incident.activity = s;
-                         incident.serverError.reset();
-                         emitRecord(out == Format::Jsonl ? withSummary(toJson(s)) : toCsv(s));
-                     });
+    // Each tick reads the console before the database, so a record carries this tick's pooler
+    // sample; it is used once (a console that stops answering gives nulls, not stale values).
+    std::optional<PoolerSample> pooler;
+    QObject::connect(&sampler, &Sampler::poolerSampled, QCoreApplication::instance(),
+                     [&](const PoolerSample &p) { pooler = p; });
+    auto withRates = [&](QJsonObject record, const ActivitySample &s) {
+        insertRates(record, s.rates, !config.poolerConsoleConninfo.isEmpty(), pooler);
+        pooler.reset();
+        return record;
+    };
+    QObject::connect(
+        &sampler, &Sampler::sampled, QCoreApplication::instance(), [&](const ActivitySample &s) {
+            ++good;
+            incident.activity = s;
+            incident.serverError.reset();
+            incident.pooler = pooler;
+            emitRecord(out == Format::Jsonl ? withSummary(withRates(toJson(s), s)) : toCsv(s));
+        });
     // The first failure of an outage is logged (with its remedy) on stderr by the sampler.
     QObject::connect(&sampler, &Sampler::tickFailed, QCoreApplication::instance(),
                      [&](const DbError &e) {

@@ -5,6 +5,7 @@
 #include "ui/charts/headroom.h"
 #include "ui/charts/holderspanel.h"
 #include "ui/charts/incidentheadline.h"
+#include "ui/charts/ratesnote.h"
 #include "ui/charts/timeserieschart.h"
 
 #include <QAction>
@@ -186,10 +187,18 @@ void ChartsPage::buildCharts()
         line(series::PoolerServersIdle, tr("sv_idle"), QColor(0x42, 0x85, 0xf4)),
         line(series::PoolerMaxWait, tr("maxwait (s)"), QColor(0x6a, 0x1b, 0x9a), true),
     };
-    ChartSpec rates { tr("Rates"), tr("transactions/s"), tr("new sessions/s"), {} };
+    // Which of these are drawn, and the source and "pending" note under the chart: RatesNote.
+    ChartSpec rates { tr("Rates"), tr("per second"), tr("avg client wait (ms)"), {} };
     rates.series = {
-        line(series::TransactionsPerSecond, tr("transactions/s"), QColor(0x15, 0x65, 0xc0)),
-        line(series::SessionsPerSecond, tr("new sessions/s"), QColor(0xef, 0x6c, 0x00), true),
+        line(series::PoolerTransactionsPerSecond, tr("transactions/s (PgBouncer)"),
+             QColor(0x15, 0x65, 0xc0)),
+        line(series::PoolerQueriesPerSecond, tr("queries/s (PgBouncer)"), QColor(0x00, 0x83, 0x8f)),
+        line(series::TransactionsPerSecond, tr("transactions/s (server, trailing avg)"),
+             QColor(0x15, 0x65, 0xc0)),
+        line(series::SessionsPerSecond, tr("new sessions/s (server, trailing avg)"),
+             QColor(0xef, 0x6c, 0x00)),
+        line(series::PoolerAvgWait, tr("avg client wait per transaction (ms)"),
+             QColor(0x6a, 0x1b, 0x9a), true),
     };
     for (const ChartSpec &spec : { connections, pool, pooler, rates }) {
         auto *chart = new TimeSeriesChart(store, spec, this);
@@ -207,6 +216,7 @@ void ChartsPage::buildCharts()
         });
         m_charts.append(chart);
     }
+    new RatesNote(m_session, chart(ChartId::Rates));
 }
 
 QWidget *ChartsPage::addPlaceholder(TimeSeriesChart *chart, const QString &note)
