@@ -177,7 +177,9 @@ IncidentSummary summarizeIncident(const IncidentInput &input)
     }
     if (!input.activity) {
         out.condition = QStringLiteral("pending");
-        out.text = QStringLiteral("Waiting for the first sample of %1").arg(input.server);
+        out.text = input.server.isEmpty()
+            ? QStringLiteral("Waiting for the first sample")
+            : QStringLiteral("Waiting for the first sample of %1").arg(input.server);
         return out;
     }
 

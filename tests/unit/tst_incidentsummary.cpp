@@ -273,6 +273,8 @@ private Q_SLOTS:
         const IncidentSummary sum = summarizeIncident(in);
         QCOMPARE(sum.condition, QStringLiteral("pending"));
         QCOMPARE(sum.text, QStringLiteral("Waiting for the first sample of db1:5432/app"));
+        in.server.clear(); // the sandbox is still starting: nothing to name yet
+        QCOMPARE(summarizeIncident(in).text, QStringLiteral("Waiting for the first sample"));
     }
 
     void biggestHolderGroupsInstancesOnly()

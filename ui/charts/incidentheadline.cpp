@@ -47,12 +47,21 @@ IncidentHeadline::IncidentHeadline(MonitorSession *session, QWidget *parent)
     layout->addWidget(m_text, 1);
     layout->addWidget(m_copyButton);
 
+    // Until the session watches something (the embedded sandbox is still starting) there is no
+    // server to name.
     auto restart = [this] {
         m_input = IncidentInput {};
-        m_server = serverLabel(m_session->conninfo());
+        m_server = m_session->conninfo().isEmpty() ? QString() : serverLabel(m_session->conninfo());
         refresh();
     };
     connect(m_session, &MonitorSession::watching, this, restart);
+    connect(m_session, &MonitorSession::sandboxFailed, this, [this](const QString &message) {
+        m_server = tr("the embedded sandbox");
+        DbError error;
+        error.message = message;
+        m_input.serverError = error;
+        refresh();
+    });
     connect(m_session, &MonitorSession::sampled, this, [this](const ActivitySample &s) {
         m_input.activity = s;
         m_input.serverError.reset();
