@@ -16,10 +16,18 @@ RatesNote::RatesNote(MonitorSession *session, TimeSeriesChart *chart)
     setWordWrap(true);
     setTextFormat(Qt::RichText);
     setContentsMargins(6, 0, 6, 2);
-    if (auto *layout = qobject_cast<QVBoxLayout *>(chart->layout()))
-        layout->addWidget(this);
+    // A line or two under the plot; the plot keeps the height.
+    setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+    if (auto *layout = qobject_cast<QVBoxLayout *>(chart->layout())) {
+        layout->addWidget(this, 0);
+        layout->setStretch(0, 1);
+    }
     connect(session, &MonitorSession::sampled, this, &RatesNote::onSampled);
     connect(session, &MonitorSession::poolerSampled, this, &RatesNote::onPoolerSampled);
+    connect(session, &MonitorSession::poolerLost, this, [this] {
+        m_poolerLost = true;
+        refreshText();
+    });
     showSource(false);
     refreshText();
 }
@@ -50,6 +58,7 @@ void RatesNote::onSampled(const ActivitySample &sample)
 void RatesNote::onPoolerSampled(const PoolerSample &sample)
 {
     m_poolerRated = sample.stats.ratesValid;
+    m_poolerLost = false;
     if (!m_fromPooler)
         showSource(true);
     refreshText();
@@ -61,6 +70,11 @@ void RatesNote::showSource(bool pooler)
     const QStringList poolerSeries = { series::PoolerTransactionsPerSecond,
                                        series::PoolerQueriesPerSecond, series::PoolerAvgWait };
     const QList<ChartSeriesSpec> &specs = m_chart->spec().series;
+    // Out of the legend first, then back in the spec's order.
+    for (qsizetype i = 0; i < specs.size(); ++i) {
+        if (QCPGraph *g = m_chart->graph(int(i)))
+            g->removeFromLegend();
+    }
     for (qsizetype i = 0; i < specs.size(); ++i) {
         QCPGraph *g = m_chart->graph(int(i));
         if (!g)
@@ -73,9 +87,9 @@ void RatesNote::showSource(bool pooler)
         g->setVisible(shown);
         if (shown)
             g->addToLegend();
-        else
-            g->removeFromLegend();
     }
+    // The right axis is the client wait's, which only PgBouncer has.
+    m_chart->plot()->yAxis2->setVisible(pooler);
     m_chart->requestRefresh();
 }
 
@@ -87,8 +101,10 @@ void RatesNote::refreshText()
         text = tr("transactions/s and queries/s: PgBouncer SHOW STATS, exact; new sessions/s: "
                   "server-reported, %1 s trailing average")
                    .arg(window);
-        m_pending = !m_poolerRated;
-        if (m_pending)
+        m_pending = !m_poolerRated || m_poolerLost;
+        if (m_poolerLost)
+            text += tr("<br><b>no value</b>: PgBouncer's console does not answer");
+        else if (m_pending)
             text += tr("<br><b>pending</b>: transactions/s needs a second console sample");
     } else {
         text = tr("server-reported (pg_stat_database), %1 s trailing average (PostgreSQL flushes "

@@ -41,6 +41,7 @@ private:
     bool m_pending = true;
     QString m_serverPending;    // why the server's rate has no value, empty when it has one
     bool m_poolerRated = false; // the latest console sample had rates
+    bool m_poolerLost = false;  // the console stopped answering and has not answered since
     double m_windowSeconds = 60;
 };
 
