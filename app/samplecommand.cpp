@@ -105,8 +105,12 @@ void insertRates(QJsonObject &o, const Rates &server, bool consoleGiven,
              server.pending == Rates::Pending::WindowFilling
                  ? QJsonValue(QStringLiteral("window filling"))
                  : server.pending == Rates::Pending::NotFlushed
-                 ? QJsonValue(QStringLiteral("no commit flushed while clients were busy"))
+                 ? QJsonValue(QStringLiteral("not flushed: pg_stat_database lags what "
+                                             "pg_stat_activity shows"))
                  : QJsonValue(QJsonValue::Null));
+    // What pg_stat_activity saw end over the same window (one per backend and tick at most).
+    o.insert(QStringLiteral("server_transactions_per_s_at_least"),
+             number(server.pending != Rates::Pending::WindowFilling, server.seenAtLeastPerSecond));
     if (!consoleGiven) {
         o.insert(QStringLiteral("transactions_per_s"),
                  number(server.valid, server.transactionsPerSecond));

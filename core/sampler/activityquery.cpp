@@ -158,16 +158,22 @@ QString buildActivityQuery(const ActivityQueryOptions &options)
                        .arg(client);
     }
 
+    // Backends that went idle since the previous tick each ended a transaction in between.
+    const QString idleSince = options.idleSinceEpochMs > 0
+        ? QStringLiteral("to_timestamp(%1)")
+              .arg(double(options.idleSinceEpochMs) / 1000.0, 0, 'f', 3)
+        : QStringLiteral("'infinity'::timestamptz");
     const QString ctes =
         QStringLiteral(
             "WITH %1f AS (SELECT datid, usesysid, coalesce(application_name, '') AS app, %2 AS cl, "
             "coalesce(state, 'unknown') AS st, count(*)::int AS n, "
             "count(*) FILTER (WHERE wait_event_type = 'Lock')::int AS w, "
             "min(query_start) AS qs, min(xact_start) AS xs, min(state_change) AS sc, "
-            "min(backend_start) AS bs, bool_or(backend_type IS NULL) AS h FROM %3 "
+            "min(backend_start) AS bs, bool_or(backend_type IS NULL) AS h, "
+            "count(*) FILTER (WHERE state = 'idle' AND state_change > %4)::int AS e FROM %3 "
             "GROUP BY 1, 2, 3, 4, 5), "
             "g AS MATERIALIZED (SELECT coalesce(d.datname, '') AS d, coalesce(r.rolname, '') AS u, "
-            "app, cl, st, n, w, qs, xs, sc, bs, h FROM f "
+            "app, cl, st, n, w, qs, xs, sc, bs, h, e FROM f "
             "LEFT JOIN pg_database d ON d.oid = f.datid LEFT JOIN pg_roles r ON r.oid = "
             "f.usesysid), "
             "c AS MATERIALIZED (SELECT clock_timestamp() AS now, coalesce(sum(n), 0) AS total, "
@@ -178,8 +184,8 @@ QString buildActivityQuery(const ActivityQueryOptions &options)
             "coalesce(sum(w) FILTER (WHERE st = 'active'), 0) AS waiting, "
             "min(qs) FILTER (WHERE st = 'active') AS qs, min(xs) AS xs, "
             "min(sc) FILTER (WHERE st LIKE 'idle in transaction%') AS sc, "
-            "coalesce(bool_or(h), false) AS hidden FROM g) ")
-            .arg(with, client, source);
+            "coalesce(bool_or(h), false) AS hidden, coalesce(sum(e), 0) AS ended FROM g) ")
+            .arg(with, client, source, idleSince);
 
     return ctes
         + QStringLiteral(
@@ -194,7 +200,8 @@ QString buildActivityQuery(const ActivityQueryOptions &options)
               "'iit', iit, 'iita', iita, 'waiting', waiting, "
               "'lq', coalesce(date_part('epoch', now - qs), 0), "
               "'lx', coalesce(date_part('epoch', now - xs), 0), "
-              "'lit', coalesce(date_part('epoch', now - sc), 0), 'hidden', hidden) FROM c), "
+              "'lit', coalesce(date_part('epoch', now - sc), 0), 'hidden', hidden, 'ended', ended) "
+              "FROM c), "
               "'db', (SELECT json_build_object(%1) FROM pg_stat_database), "
               "'by_db', %2, 'by_user', %3, 'by_app', %4, 'by_client', %5, "
               "'groups', (SELECT coalesce(json_agg(x), '[]') FROM ("
@@ -238,6 +245,8 @@ Result<ActivitySample, DbError> parseActivityResult(const QByteArray &json,
     s.longestTransactionSeconds = c.value(QLatin1String("lx")).toDouble();
     s.longestIdleInTransactionSeconds = c.value(QLatin1String("lit")).toDouble();
     s.queriesHidden = c.value(QLatin1String("hidden")).toBool();
+    if (options.idleSinceEpochMs > 0)
+        s.wentIdleSincePrevious = c.value(QLatin1String("ended")).toInt(-1);
     s.available = std::max(0, s.limits.usableByOrdinaryRoles() - n.total);
 
     const QJsonObject db = o.value(QLatin1String("db")).toObject();

@@ -18,6 +18,8 @@ struct ActivityQueryOptions
     bool includeSessions = false;
     int maxSessions = 500;
     int queryTextLimit = 2000; // characters of pg_stat_activity.query kept per session
+    // The previous sample's time (ActivitySample::takenAt), for wentIdleSincePrevious; 0: none.
+    qint64 idleSinceEpochMs = 0;
 };
 
 // One SELECT returning one row with one JSON column; the caller wraps it in

@@ -87,12 +87,15 @@ struct Rates
     enum class Pending {
         No,            // valid: the values below are measured
         WindowFilling, // the trailing window does not span `windowSeconds` yet
-        NotFlushed,    // the window holds no commit although client backends were busy in it
+        NotFlushed,    // the window's commits fall short of what pg_stat_activity saw end
     };
     bool valid = false; // a value to show; false while pending (never a 0 that is not measured)
     Pending pending = Pending::WindowFilling;
     double windowSeconds = 0;   // the configured trailing window
     double intervalSeconds = 0; // what the window spans so far (server clock), not nominal
+    // Transactions per second that pg_stat_activity shows at least (wentIdleSincePrevious over
+    // the window); NotFlushed when the counters report less than half of it.
+    double seenAtLeastPerSecond = 0;
     double commitsPerSecond = 0;
     double rollbacksPerSecond = 0;
     double transactionsPerSecond = 0;
@@ -142,6 +145,10 @@ struct ActivitySample
     QList<BreakdownEntry> byClient;
     QList<ActivityGroup> groups;
     DatabaseCounters counters;
+    // Client backends idle now whose state changed after the previous sample: each ended at
+    // least one transaction in between (a lower bound that, unlike pg_stat_database, is not
+    // flushed late). -1 without a previous sample.
+    int wentIdleSincePrevious = -1;
     Rates rates;
     // Without pg_read_all_stats/pg_monitor, other roles' query text and state are hidden.
     bool queriesHidden = false;

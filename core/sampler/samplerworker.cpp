@@ -96,6 +96,7 @@ void SamplerWorker::tick()
             m_connection.reset();
             m_console.reset();
             m_rates.reset();
+            m_previousSampleMs = 0;
             m_previousPooler.reset();
         }
     } else {
@@ -142,6 +143,7 @@ void SamplerWorker::sampleDatabase()
     options.maxGroups = m_config.maxGroups;
     options.includeSessions = sessionsWanted.load();
     options.maxSessions = m_config.maxSessions;
+    options.idleSinceEpochMs = m_previousSampleMs;
     const QString sql =
         QStringLiteral("BEGIN READ ONLY; SET LOCAL statement_timeout = %1; %2; COMMIT")
             .arg(m_config.statementTimeout.count())
@@ -163,6 +165,7 @@ void SamplerWorker::sampleDatabase()
     sample.roundTripMicros =
         std::chrono::duration_cast<std::chrono::microseconds>(roundTrip).count();
     sample.rates = m_rates.add(sample);
+    m_previousSampleMs = sample.takenAt.toMSecsSinceEpoch();
     if (m_failures > 0) {
         samplerLog()->info("sampler connected again after {} failed attempts", m_failures);
         m_failures = 0;
@@ -179,6 +182,7 @@ void SamplerWorker::onDatabaseFailure(const DbError &error)
         m_connection.reset();
     // A gap, not zeros: the rates need a full window of good samples again.
     m_rates.reset();
+    m_previousSampleMs = 0;
     if (m_store)
         appendGap(*m_store, QDateTime::currentDateTimeUtc());
     Q_EMIT tickFailed(error);

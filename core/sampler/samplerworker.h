@@ -60,6 +60,7 @@ private:
     std::optional<Connection> m_connection;
     std::optional<Connection> m_console;
     TrailingRates m_rates;
+    qint64 m_previousSampleMs = 0; // server clock; 0 after a gap
     std::optional<PoolerSample> m_previousPooler;
     int m_failures = 0;            // consecutive database failures
     bool m_poolerReported = false; // poolerUnavailable said for the current outage

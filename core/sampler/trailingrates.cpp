@@ -46,6 +46,7 @@ Rates TrailingRates::add(const ActivitySample &sample)
     p.counters = sample.counters;
     p.clientsBusy = sample.counts.active > 0 || sample.counts.idleInTransaction > 0
         || sample.counts.idleInTransactionAborted > 0;
+    p.wentIdle = std::max(0, sample.wentIdleSincePrevious);
     if (!m_points.empty()
         && (p.atMs <= m_points.back().atMs || wentBackwards(m_points.back().counters, p.counters)))
         m_points.clear();
@@ -71,13 +72,16 @@ Rates TrailingRates::add(const ActivitySample &sample)
     const qint64 ownCommits = qint64(m_points.size()) - 1;
     const qint64 commits = std::max<qint64>(0, b.commits - a.commits - ownCommits);
     const qint64 rollbacks = std::max<qint64>(0, b.rollbacks - a.rollbacks);
-    if (commits + rollbacks == 0) {
-        const bool busy = std::any_of(m_points.begin() + 1, m_points.end(),
-                                      [](const Point &q) { return q.clientsBusy; });
-        if (busy) {
-            r.pending = Rates::Pending::NotFlushed;
-            return r;
-        }
+    qint64 seen = 0;
+    bool busy = false;
+    for (auto q = m_points.begin() + 1; q != m_points.end(); ++q) {
+        seen += q->wentIdle;
+        busy = busy || q->clientsBusy;
+    }
+    r.seenAtLeastPerSecond = double(seen) / seconds;
+    if ((commits + rollbacks == 0 && busy) || 2 * (commits + rollbacks) < seen) {
+        r.pending = Rates::Pending::NotFlushed;
+        return r;
     }
     r.commitsPerSecond = double(commits) / seconds;
     r.rollbacksPerSecond = double(rollbacks) / seconds;

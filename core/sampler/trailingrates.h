@@ -18,8 +18,11 @@ namespace poolscope {
 // The sampler's own per-tick transaction (BEGIN READ ONLY ... COMMIT) is counted in
 // xact_commit: one commit per tick in the window is subtracted.
 //
-// Pending, never a bare 0: until the window spans `window`, and while it shows no commit although
-// client backends were active or idle in transaction at one of its ticks.
+// Pending, never a bare 0 or a number far below the truth: until the window spans `window`;
+// while it shows no commit although client backends were active or idle in transaction at one of
+// its ticks; and while its commits and rollbacks are fewer than half of the transactions that
+// pg_stat_activity saw end (ActivitySample::wentIdleSincePrevious, summed over the window: a
+// lower bound, one per backend and tick, that is never flushed late).
 //
 // Bounded: one point per tick within the window, at most kMaxPoints (the oldest dropped first).
 // Not thread-safe; owned by the sampling thread.
@@ -46,6 +49,7 @@ private:
         qint64 atMs = 0;
         DatabaseCounters counters;
         bool clientsBusy = false; // active or idle in transaction at this tick
+        int wentIdle = 0;         // transactions seen ending since the previous point
     };
 
     const std::chrono::milliseconds m_window;

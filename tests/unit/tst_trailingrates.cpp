@@ -14,9 +14,11 @@ namespace {
 
 const QDateTime kStart = QDateTime::fromMSecsSinceEpoch(1'700'000'000'000, Qt::UTC);
 
-ActivitySample tick(qint64 atMs, qint64 commits, int active = 0, qint64 sessions = 100)
+ActivitySample tick(qint64 atMs, qint64 commits, int active = 0, qint64 sessions = 100,
+                    int wentIdle = 0)
 {
     ActivitySample s;
+    s.wentIdleSincePrevious = wentIdle;
     s.takenAt = kStart.addMSecs(atMs);
     s.counters.commits = commits;
     s.counters.rollbacks = 0;
@@ -86,6 +88,26 @@ private Q_SLOTS:
             r = rates.add(tick(qint64(t) * 1000, t));
         QVERIFY(r.valid);
         QCOMPARE(r.transactionsPerSecond, 0.0);
+    }
+
+    void countsFarBelowWhatActivityShowsArePendingNotALowNumber()
+    {
+        // Four pooled server connections run table-less transactions: each goes idle between two
+        // ticks every second, but PostgreSQL flushes only a few commits a minute.
+        TrailingRates rates(60s);
+        Rates r;
+        for (int t = 0; t <= 70; ++t)
+            r = rates.add(tick(qint64(t) * 1000, qint64(t) + t / 10, 0, 100, 4));
+        QVERIFY(!r.valid);
+        QCOMPARE(r.pending, Rates::Pending::NotFlushed);
+        QCOMPARE(r.seenAtLeastPerSecond, 4.0);
+        // Flushed as they should be: far more than the lower bound, a value.
+        TrailingRates flushed(60s);
+        for (int t = 0; t <= 70; ++t)
+            r = flushed.add(tick(qint64(t) * 1000, qint64(t) * 301, 0, 100, 4));
+        QVERIFY(r.valid);
+        QCOMPARE(r.transactionsPerSecond, 300.0);
+        QCOMPARE(r.seenAtLeastPerSecond, 4.0);
     }
 
     void aStatisticsResetOrAGapStartsAgain()

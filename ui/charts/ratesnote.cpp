@@ -46,10 +46,14 @@ void RatesNote::onSampled(const ActivitySample &sample)
                               .arg(r.intervalSeconds, 0, 'f', 0);
         break;
     case Rates::Pending::NotFlushed:
-        m_serverPending =
-            tr("no commit reported in the last %1 s although backends were busy: PostgreSQL has "
-               "not flushed their statistics yet")
-                .arg(m_windowSeconds, 0, 'f', 0);
+        m_serverPending = r.seenAtLeastPerSecond > 0
+            ? tr("pg_stat_activity saw at least %1 transactions/s end in the last %2 s, but "
+                 "PostgreSQL has not flushed their counts yet")
+                  .arg(r.seenAtLeastPerSecond, 0, 'f', 1)
+                  .arg(m_windowSeconds, 0, 'f', 0)
+            : tr("no commit reported in the last %1 s although backends were busy: PostgreSQL "
+                 "has not flushed their counts yet")
+                  .arg(m_windowSeconds, 0, 'f', 0);
         break;
     }
     refreshText();
