@@ -24,10 +24,10 @@ std::optional<DbError> SamplerConfig::validate() const
             ErrorKind::InvalidConfiguration,
             QStringLiteral("sampling interval must be between 250 ms and 60 s (got %1 ms)")
                 .arg(interval.count()));
-    if (rateWindow < 60s)
+    if (rateWindow < 60s || rateWindow > 15min)
         return makeError(
             ErrorKind::InvalidConfiguration,
-            QStringLiteral("the rates' trailing window must be 60 s or more (got %1 s): "
+            QStringLiteral("the rates' trailing window must be 60 s to 15 min (got %1 s): "
                            "PostgreSQL may flush its counters up to 60 s late")
                 .arg(rateWindow.count()));
     if (statementTimeout <= 0ms)

@@ -38,7 +38,8 @@ struct SamplerConfig
     int maxGroups = 200;   // ActivityGroup entries before folding
     int maxSessions = 500; // session list rows (the oldest backends first)
     // The trailing window of the server's rates (TrailingRates): 60 s or more, since PostgreSQL
-    // may hold a backend's counters back for up to 60 s.
+    // may hold a backend's counters back for up to 60 s; at most 15 min (TrailingRates keeps
+    // one point per tick, at most kMaxPoints).
     std::chrono::seconds rateWindow { 60 };
     QString applicationName = QStringLiteral("poolscope-sampler");
     // Optional: the application's own pool, whose statistics are taken once per tick on the

@@ -3,6 +3,7 @@
 // clients were busy, a real 0 when nobody was, a restart after a statistics reset, the window's
 // floor of 60 s and its bound; and PgBouncer's rates per database with the wait per transaction.
 #include "core/sampler/poolerquery.h"
+#include "core/sampler/sampler.h"
 #include "core/sampler/trailingrates.h"
 
 #include <QTest>
@@ -131,6 +132,17 @@ private Q_SLOTS:
 
     void theWindowIsNeverShorterThan60sAndBounded()
     {
+        SamplerConfig config;
+        config.conninfo = QStringLiteral("host=localhost dbname=app");
+        QVERIFY(!config.validate());
+        for (const std::chrono::seconds window : { 59s, 16min }) {
+            config.rateWindow = window;
+            const auto error = config.validate();
+            QVERIFY(error.has_value());
+            QVERIFY2(error->message.contains(QLatin1String("60 s to 15 min")),
+                     qPrintable(error->message));
+        }
+
         TrailingRates tooShort(10s);
         QCOMPARE(tooShort.window(), std::chrono::milliseconds(60s));
         Rates r;
