@@ -135,7 +135,7 @@ private Q_SLOTS:
         SamplerConfig config;
         config.conninfo = QStringLiteral("host=localhost dbname=app");
         QVERIFY(!config.validate());
-        for (const std::chrono::seconds window : { 59s, 16min }) {
+        for (const std::chrono::seconds window : { 59s, std::chrono::seconds(16min) }) {
             config.rateWindow = window;
             const auto error = config.validate();
             QVERIFY(error.has_value());
