@@ -85,7 +85,7 @@ ChartsPage::ChartsPage(MonitorSession *session, QWidget *parent)
     figures->addStretch(1);
 
     buildCharts();
-    auto *grid = new QGridLayout;
+    auto *grid = m_grid = new QGridLayout;
     // Who holds the connections sits beside the connections. PoolScope's own pool exists only
     // in a session with a pool of its own (--demo): it gets a row of its own, shown once its
     // series exist, instead of a quarter of the page saying it is not there.
@@ -100,7 +100,6 @@ ChartsPage::ChartsPage(MonitorSession *session, QWidget *parent)
     grid->setColumnStretch(1, 1);
     grid->setRowStretch(0, 1);
     grid->setRowStretch(1, 1);
-    grid->setRowStretch(2, 1);
     for (TimeSeriesChart *c : std::as_const(m_charts))
         addExportActions(c, exportMenu);
 
@@ -328,7 +327,10 @@ void ChartsPage::updatePlaceholders()
         note->setVisible(!hasData);
     }
     TimeSeriesChart *ownPool = chart(ChartId::OwnPool);
-    ownPool->setVisible(names.contains(ownPool->spec().series.constFirst().name));
+    const bool ownPoolShown = names.contains(ownPool->spec().series.constFirst().name);
+    ownPool->setVisible(ownPoolShown);
+    // A stretched row keeps its share of the height even when its only widget is hidden.
+    m_grid->setRowStretch(2, ownPoolShown ? 1 : 0);
 }
 
 } // namespace poolscope::ui

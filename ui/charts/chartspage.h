@@ -4,6 +4,7 @@
 #include <QWidget>
 
 class QComboBox;
+class QGridLayout;
 class QLabel;
 class QToolButton;
 
@@ -63,6 +64,7 @@ private:
     QLabel *m_headroom = nullptr;
     QLabel *m_exhaustion = nullptr;
     HoldersPanel *m_holders = nullptr;
+    QGridLayout *m_grid = nullptr;
 };
 
 } // namespace poolscope::ui
