@@ -20,8 +20,9 @@ constexpr double kLongTransactionSeconds = 5 * 60;
 
 QString duration(double seconds)
 {
+    // PgBouncer's maxwait has microseconds: a queue of a few milliseconds is not "0.0 s".
     if (seconds < 0.95)
-        return QStringLiteral("%1 s").arg(seconds, 0, 'f', 1);
+        return QStringLiteral("%1 ms").arg(std::max(1, qRound(seconds * 1000)));
     if (seconds < 90)
         return QStringLiteral("%1 s").arg(qRound(seconds));
     if (seconds < 90 * 60)

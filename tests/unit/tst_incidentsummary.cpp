@@ -120,6 +120,13 @@ private Q_SLOTS:
                                 "clients waiting up to 13 s"));
     }
 
+    void aShortPoolerQueueIsSaidInMilliseconds()
+    {
+        const IncidentSummary sum = summarizeIncident(storm().input(poolerWith(2, 0.0042)));
+        QVERIFY2(sum.text.endsWith(QStringLiteral("PgBouncer: 2 clients waiting up to 4 ms")),
+                 qPrintable(sum.text));
+    }
+
     void idleAgeFallsBackToTheTransactionsAge()
     {
         // Without the breakdown's idle ages (the family folded into its "other"), the line says
