@@ -233,7 +233,10 @@ std::optional<double> secondsToExhaustion(const QList<QPair<qint64, double>> &po
     const double intercept = (sy - slope * sx) / double(n);
     const double xLast = double(points.last().first - x0) / 1000.0;
     const double fittedNow = intercept + slope * xLast;
-    return std::max(0.0, (limit - fittedNow) / slope);
+    // A ramp that levelled off just under the limit fits a line already above it: "exhausted"
+    // would contradict the free connections on screen, so the observed value stands for now.
+    const double now = fittedNow < limit ? fittedNow : points.last().second;
+    return (limit - now) / slope;
 }
 
 } // namespace poolscope

@@ -269,6 +269,10 @@ void tst_Alerts::exhaustion_data()
     // Drifting down with noise; the last point jumps up, but one spike is not a trend.
     QTest::newRow("noisy falling, last jump up")
         << series({ 34, 32, 33, 31, 32, 30, 31, 29, 30, 28, 29, 27, 33 }) << 100.0 << false << 0.0;
+    // Rose by 5 a second, then flat at 35 under a limit of 40: the fit is at 40.1 now, but 5 are
+    // still free; (40 - 35) / 4.24 per second.
+    QTest::newRow("levelled off under the limit")
+        << series({ 0, 5, 10, 15, 20, 25, 30, 35, 35, 35 }) << 40.0 << true << 1.18;
     QTest::newRow("two points") << series({ 10, 20 }) << 100.0 << false << 0.0;
     QTest::newRow("at the limit") << series({ 80, 90, 100 }) << 100.0 << true << 0.0;
     QTest::newRow("over the limit") << series({ 90, 101 }) << 100.0 << true << 0.0;
