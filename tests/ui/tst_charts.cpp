@@ -158,6 +158,28 @@ private Q_SLOTS:
         }
     }
 
+    // A layer whose series began later (a holder charted from a later tick) adds nothing before
+    // its first point: the layers above it are still drawn there.
+    void aLayerThatBeganLaterAddsNothingBeforeIt()
+    {
+        TimeSeriesStore store;
+        const qint64 now = simulatedNow();
+        for (int i = 59; i >= 0; --i) {
+            TimeSeriesStore::Values v { { series::Active, 3 }, { series::IdleInTransaction, 2 } };
+            if (i < 30)
+                v.append({ series::Idle, 5 });
+            store.append(now - i * kSecond, v);
+        }
+        TimeSeriesChart chart(store, stackSpec());
+        showSized(chart);
+        chart.setWindowMs(kMinute);
+        chart.refreshNow();
+        const QList<double> top = values(chart.graph(2));
+        QCOMPARE(top.size(), 60);
+        for (qsizetype i = 0; i < top.size(); ++i)
+            QCOMPARE(top.at(i), i < 30 ? 5.0 : 10.0);
+    }
+
     void stackedLayersAreCumulative()
     {
         TimeSeriesStore store;

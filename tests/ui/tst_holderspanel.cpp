@@ -142,6 +142,36 @@ private Q_SLOTS:
         QCOMPARE(stackAt(history, HolderDimension::Application, t), 30.0 + 26 + 10 + 9 + 8 + 7 + 6);
     }
 
+    // The screenshot's incident: a steady holder, then a storm of one-connection instances whose
+    // names push each other in and out of the sampler's top 10. The steady holder is charted
+    // from its first tick on, whatever the retirements around it.
+    void aSteadyHolderKeepsItsHistoryThroughAStorm()
+    {
+        HoldersHistory history;
+        const QString steady = QStringLiteral("checkout");
+        for (int tick = 0; tick < 60; ++tick) {
+            QList<QPair<QString, int>> present;
+            QStringList storm;
+            for (int i = 1; i <= std::min(29, tick - 5); ++i)
+                storm << QStringLiteral("storm-%1").arg(i);
+            storm.sort(); // the sampler orders equal counts by name
+            if (tick >= 3)
+                present << qMakePair(steady, 6);
+            for (const QString &name : std::as_const(storm).mid(0, 9))
+                present << qMakePair(name, 1);
+            const int folded = int(std::max<qsizetype>(0, storm.size() - 9));
+            history.record(sampleAt(kStartMs + tick * 1000, present, folded));
+        }
+        const HolderDimension d = HolderDimension::Application;
+        QVERIFY(history.keys(d).contains(steady));
+        const QList<TimePoint> points = history.store(d).raw(HoldersHistory::seriesName(steady),
+                                                             kStartMs, kStartMs + 60 * 1000);
+        QCOMPARE(points.size(), 57);
+        QCOMPARE(points.constFirst().tMs, kStartMs + 3 * 1000);
+        for (const TimePoint &p : points)
+            QCOMPARE(p.value, 6.0);
+    }
+
     void panelShowsTheLatestHoldersAndEmitsClicks()
     {
         MonitorSession session; // not started: the samples come from the test

@@ -80,8 +80,13 @@ void buildStack(const QList<const QList<Bucket> *> &layers, const QList<PlotPoin
             double sum = 0;
             for (qsizetype l = 0; l < layers.size(); ++l) {
                 const QList<Bucket> &layer = *layers.at(l);
-                const bool has = i < layer.size() && !layer.at(i).isGap();
-                sum = has ? sum + layer.at(i).mean : kNaN;
+                const Bucket *b = i < layer.size() ? &layer.at(i) : nullptr;
+                // No point at all (the series did not exist yet) adds nothing; a gap marker
+                // breaks this layer and every layer above it.
+                if (b && !b->isGap())
+                    sum += b->mean;
+                else if (b && b->containsGap)
+                    sum = kNaN;
                 append(*out.at(l), key, sum);
                 extent.take(sum);
             }

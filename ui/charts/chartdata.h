@@ -37,7 +37,9 @@ struct ChartFrame
 //  - StackedArea series use the bucket mean, cumulated bottom-up. Means add up (the sum of the
 //    layers' means is the mean of their sum); maxima would not (layers peak at different
 //    seconds), and a stack of maxima could cross max_connections when the total never did.
-//    A layer without a value makes itself and every layer above it NaN.
+//    A layer with no point in a column where other layers have one (its series began later,
+//    e.g. a holder charted from a later tick) adds 0 there; a layer whose column holds only a
+//    gap marker makes itself and every layer above it NaN.
 ChartFrame buildChartFrame(const ChartSpec &spec, const QList<QList<Bucket>> &buckets,
                            qint64 fromMs, qint64 toMs);
 
