@@ -121,6 +121,8 @@ void MonitorSession::startWatching(const QString &conninfo, const QString &poole
     config.conninfo = conninfo;
     config.poolerConsoleConninfo = poolerConsole;
     config.interval = m_options.interval;
+    // A session (re)started during a real-cold test stays quiet from its first tick.
+    config.pace = m_backgroundPaused ? SamplerPace::Asleep : m_pace;
     if (m_workload)
         config.ownPool = m_workload->directPool();
     if (auto error = config.validate()) {
@@ -130,7 +132,6 @@ void MonitorSession::startWatching(const QString &conninfo, const QString &poole
         return;
     }
     m_sampler = std::make_unique<Sampler>(config, &m_store);
-    m_sampler->setPace(m_backgroundPaused ? SamplerPace::Asleep : m_pace);
     connect(m_sampler.get(), &Sampler::sampled, this, [this](const ActivitySample &sample) {
         m_lastSample = sample;
         Q_EMIT sampled(sample);

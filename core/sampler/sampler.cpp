@@ -104,12 +104,14 @@ void Sampler::setInterval(std::chrono::milliseconds interval)
 
 void Sampler::setPace(SamplerPace pace)
 {
+    m_config.pace = pace;
     if (m_worker)
         m_worker->pace = int(pace);
 }
 
 void Sampler::setSessionListEnabled(bool enabled)
 {
+    m_config.sessionList = enabled;
     if (m_worker)
         m_worker->sessionsWanted = enabled;
 }

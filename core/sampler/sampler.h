@@ -42,6 +42,10 @@ struct SamplerConfig
     // one point per tick, at most kMaxPoints).
     std::chrono::seconds rateWindow { 60 };
     QString applicationName = QStringLiteral("poolscope-sampler");
+    // Where the first tick starts; setPace()/setSessionListEnabled() change them, before start()
+    // as after it.
+    SamplerPace pace = SamplerPace::Live;
+    bool sessionList = false; // fetch the session list with each tick
     // Optional: the application's own pool, whose statistics are taken once per tick on the
     // sampling thread. Shared: the sampler keeps the pool object alive for as long as it may read
     // it, whatever the order in which the owners let go (a closed pool still answers stats()).
@@ -76,7 +80,7 @@ public:
     bool isRunning() const;
     const SamplerConfig &config() const { return m_config; }
 
-    // Thread-safe setters: take effect at the next tick.
+    // Take effect at the next tick; set before start(), they apply from the first one.
     void setInterval(std::chrono::milliseconds interval);
     void setPace(SamplerPace pace);
     void setSessionListEnabled(bool enabled);

@@ -31,6 +31,8 @@ ConnInfo samplerConnInfo(const SamplerConfig &config, const QString &conninfo)
 
 SamplerWorker::SamplerWorker(SamplerConfig config, TimeSeriesStore *store)
     : intervalMs(config.interval.count())
+    , pace(int(config.pace))
+    , sessionsWanted(config.sessionList)
     , m_config(std::move(config))
     , m_store(store)
     , m_rates(m_config.rateWindow)

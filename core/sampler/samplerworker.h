@@ -27,8 +27,8 @@ public:
 
     // Written from any thread, read at the next tick.
     std::atomic<qint64> intervalMs;
-    std::atomic<int> pace { int(SamplerPace::Live) };
-    std::atomic<bool> sessionsWanted { false };
+    std::atomic<int> pace;
+    std::atomic<bool> sessionsWanted;
 
 public Q_SLOTS:
     void start();

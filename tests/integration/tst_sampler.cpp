@@ -330,6 +330,29 @@ private Q_SLOTS:
         QVERIFY(spy.wait(5000));
     }
 
+    // A session restarted during a pause (the real-cold test) sets the pace before start():
+    // it must hold from the first tick, and so must the session list.
+    void paceAndSessionListSetBeforeStartHoldFromTheFirstTick()
+    {
+        Sampler sampler(config());
+        QSignalSpy spy(&sampler, &Sampler::sampled);
+        sampler.setPace(SamplerPace::Asleep);
+        sampler.setSessionListEnabled(true);
+        sampler.start();
+        // Asleep from the first tick: no connection and no sample for six sampling intervals.
+        QTest::qWait(int(6 * config().interval.count()));
+        QCOMPARE(spy.size(), 0);
+        QCOMPARE(querySingleValue(m_sandbox.adminUri(),
+                                  QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE "
+                                                 "application_name = 'poolscope-sampler'")),
+                 QStringLiteral("0"));
+
+        sampler.setPace(SamplerPace::Live);
+        QVERIFY(spy.wait(5000));
+        const auto sample = spy.first().at(0).value<ActivitySample>();
+        QVERIFY2(sample.sessions.has_value(), "the session list asked for before start()");
+    }
+
     void theApplicationsOwnPoolGoesIntoTheSameStore()
     {
         const std::shared_ptr<ConnectionPool> pool = filledPool(QStringLiteral("own-pool"), 3);

@@ -208,6 +208,25 @@ private Q_SLOTS:
         QVERIFY(samples(m_server.pooledUri(kMonitor)));
     }
 
+    // A session started while a real-cold test has background polling paused stays quiet from
+    // its first tick (no connection, no query), and samples once the pause ends.
+    void aSessionStartedDuringARealColdPauseStaysQuiet()
+    {
+        MonitorSession session;
+        QSignalSpy sampled(&session, &MonitorSession::sampled);
+        session.setBackgroundPaused(true);
+        MonitorSession::Options options;
+        options.conninfo = m_server.directUri(kMonitor);
+        options.interval = std::chrono::milliseconds(250);
+        session.start(options);
+        QTest::qWait(6 * 250); // six sampling intervals: enough for a first tick to show
+        QCOMPARE(sampled.count(), 0);
+        QCOMPARE(m_server.backendsNamed(kSampler), 0);
+        session.setBackgroundPaused(false);
+        QTRY_VERIFY_WITH_TIMEOUT(sampled.count() >= 1, 15000);
+        session.stop();
+    }
+
     void passwordFromPGPASSWORD()
     {
         const ScopedEnv noPassFile("PGPASSFILE", "/nonexistent/pgpass");
