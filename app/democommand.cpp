@@ -1,7 +1,7 @@
 // poolscope demo [--target direct|pooled|both|<URI>] [--instances K] [--pool MIN:MAX] [--rate R]
 //                [--hold-ms H] [--duration S] [--max-connections N] [--pool-size N] [--json]
 //                [--scenario NAME] [--compare-pool MIN:MAX] [--allow-remote] ...
-// The load demo (issue 7): starts a sandbox sized by --max-connections/--pool-size (unless a URI
+// The load demo: starts a sandbox sized by --max-connections/--pool-size (unless a URI
 // is given), runs the simulated serverless fan-out against its direct and/or pooled endpoint,
 // prints live figures and a side-by-side summary (or JSON), and stops every server it started.
 #include "app/commandline.h"

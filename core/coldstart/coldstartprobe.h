@@ -1,6 +1,6 @@
 #pragma once
 
-// The cold-start probe (issue 6): where the time of a first connection goes, phase by phase, and
+// The cold-start probe: where the time of a first connection goes, phase by phase, and
 // whether it is normal. Every trial opens a fresh libpq connection (never from a pool) with
 // PQconnectStartParams + PQconnectPoll under its own deadline, after resolving DNS itself (timed,
 // netprobe::resolve) and passing `hostaddr` together with `host` (SNI and verify-full still work).

@@ -1,6 +1,6 @@
 #pragma once
 
-// The cold-start test for the window (issue 6 §4): one or two endpoints (direct and pooled)
+// The cold-start test for the window: one or two endpoints (direct and pooled)
 // probed one after the other by runColdStartProbe on a worker thread, optionally after a "real
 // cold" wait, with every trial reported as it completes.
 //

@@ -1,6 +1,6 @@
 #pragma once
 
-// The load demo (issue 7): a serverless fan-out simulator against real limits. K simulated
+// The load demo: a serverless fan-out simulator against real limits. K simulated
 // function instances each own a small pool of real libpq connections; requests arrive open-loop
 // (Poisson, total rate λ), each goes to a uniformly random instance and holds one of its
 // connections for `hold`. Run against a direct endpoint, N instances × pool max exhausts

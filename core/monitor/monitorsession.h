@@ -64,7 +64,7 @@ public:
     void setSamplerPace(SamplerPace pace);
     SamplerPace samplerPace() const { return m_pace; }
 
-    // A real-cold test (issue 6): the dashboard's own queries - the sampler's polls and the demo
+    // A real-cold test: the dashboard's own queries - the sampler's polls and the demo
     // workload - keep a scale-to-zero compute awake (Neon suspends after 5 minutes without
     // queries). Paused: the sampler is Asleep (no queries, its connection closed) and the demo
     // workload issues no queries and opens no connections; resumed: the sampler goes back to

@@ -1,6 +1,6 @@
 // The Overview chart's frame cost: a chart holding 24 h at 1 Hz of 6 series (3 stacked layers,
 // a min/max line, 2 limit lines), re-queried from the store and replotted, offscreen.
-// A plain program printing Markdown (see BENCHMARKS.md, "Dashboard (issue 4)"); goal: a median
+// A plain program printing Markdown (see BENCHMARKS.md, "Dashboard"); goal: a median
 // full frame (re-query + replot) of 16 ms or less at 1200x400.
 //
 // Rows, all in the same run so their ratios hold on a noisy machine:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Does the cold-start probe add a cost of its own to a connection? (issue 6 §6)
+# Does the cold-start probe add a cost of its own to a connection?
 #
 #   tests/benchmarks/bench_coldstart.sh                  # ROUNDS=5 TRIALS=100
 #   ROUNDS=7 TRIALS=200 LATENCY_MS=10 tests/benchmarks/bench_coldstart.sh

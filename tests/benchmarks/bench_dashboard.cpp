@@ -1,4 +1,4 @@
-// Dashboard figures for BENCHMARKS.md (issue 4), printed as Markdown:
+// Dashboard figures for BENCHMARKS.md, printed as Markdown:
 //  1. start to first painted window, without the sandbox: `poolscope <unreachable conninfo>`
 //     launched offscreen until it prints "first_paint", against `poolscope --version` (the cost
 //     of loading the program at all), median of 10 runs each, interleaved;

@@ -1,4 +1,4 @@
-// The load demo's ceiling (issue 7): K instances x pool MIN:MAX through the sandbox's PgBouncer,
+// The load demo's ceiling: K instances x pool MIN:MAX through the sandbox's PgBouncer,
 // brought up by a burst ramp, then a steady Poisson rate; for each rate: did every client
 // connection open, achieved vs offered rate, latency percentiles, the engine's dispatch lag, CPU of
 // this process and of PgBouncer. Same-run baseline: pgbench with the same number of client

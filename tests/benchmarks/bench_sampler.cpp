@@ -1,5 +1,6 @@
 // bench_sampler: what the sampler costs the server and the client with 1,000 client connections
-// open, against a 0-connection baseline measured in the same run (see BENCHMARKS.md, issue 3).
+// open, against a 0-connection baseline measured in the same run (see BENCHMARKS.md, "Sampler cost
+// with 1,000 connections").
 //
 //   bench_sampler [--seconds N] [--connections N] [--threads N]    (env: BENCH_SAMPLER_SECONDS)
 //   bench_sampler --print-sql     the sampler's SQL (session list off, on) for psql, then exits

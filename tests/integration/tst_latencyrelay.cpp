@@ -1,4 +1,4 @@
-// The latency relay (issue 6, section 2): a sandbox with latencyMs > 0 delays every round trip
+// The latency relay: a sandbox with latencyMs > 0 delays every round trip
 // through its URIs, the relay leaves no thread or socket behind, and the default sandbox has none.
 #include "core/db/connection.h"
 #include "core/db/conninfo.h"

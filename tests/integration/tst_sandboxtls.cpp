@@ -1,4 +1,4 @@
-// TLS in the sandbox (issue 6 §2): a throwaway CA and server certificate, PostgreSQL with
+// TLS in the sandbox: a throwaway CA and server certificate, PostgreSQL with
 // ssl = on, PgBouncer terminating TLS for clients, URIs with sslmode=verify-full - and checks
 // that the verification is real (a foreign CA and a wrong host name are refused), that plain TCP
 // to the pooler is refused, that the cold-start probe sees a TLS phase, and that tls = false

@@ -1,4 +1,4 @@
-// The cold-start page (issue 6 §4) on its real widgets, offscreen, against real sandboxes: Run
+// The cold-start page on its real widgets, offscreen, against real sandboxes: Run
 // probes direct and pooled side by side (progress, phase bars adding up to each trial's total,
 // summary, history), Cancel, CSV/PNG exports, no password in any widget, real cold pauses the
 // session's polling, a remote host needs a confirmation, the window's tab and Ctrl+digit.

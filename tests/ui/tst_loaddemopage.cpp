@@ -1,4 +1,4 @@
-// The Load demo page (issue 7 §4) on its real widgets, offscreen, against real sandboxes: the
+// The Load demo page on its real widgets, offscreen, against real sandboxes: the
 // small-plan scenario on a dedicated max_connections-20 demo sandbox the page starts itself (53300
 // on direct, none through PgBouncer, live charts, run table and comparison, CSV/PNG, the sandbox
 // stopped afterwards), Stop mid-run on the session's sandbox (the page usable again, the

@@ -22,7 +22,7 @@ class MonitorSession;
 
 namespace poolscope::ui {
 
-// "Is this connection string the right one for this job?" (issue 5 §3). Pick a saved profile,
+// "Is this connection string the right one for this job?" Pick a saved profile,
 // the watched server, or paste a libpq conninfo / URI; Check lints it at once (traffic-light
 // findings with remedies, the endpoint kind in plain words) and, unless Offline is ticked, runs
 // the live checks on LiveChecker's own thread: each step appears as it completes, with its time,

@@ -29,13 +29,13 @@ class ColdStartChart;
 class ColdStartHistoryModel;
 class ColdStartSummary;
 
-// "How long does a first connection take, where does the time go, and is that normal?" (issue 6
-// §4). Pick the endpoints (the embedded sandbox's direct and pooled ones side by side, or the
-// watched server and optionally a second string to compare with), the trials and warm queries,
-// an after-idle query and a "real cold" wait, then Run: ColdStartRunner probes on its own thread
-// while the progress bar and the chart fill trial by trial. The summary compares the figures
-// with the guide's expectations; every run of the session stays in the history (bounded), where
-// selecting one shows it again, and exports as CSV (one row per trial) or PNG.
+// "How long does a first connection take, where does the time go, and is that normal?" Pick the
+// endpoints (the embedded sandbox's direct and pooled ones side by side, or the watched server and
+// optionally a second string to compare with), the trials and warm queries, an after-idle query and
+// a "real cold" wait, then Run: ColdStartRunner probes on its own thread while the progress bar and
+// the chart fill trial by trial. The summary compares the figures with the guide's expectations;
+// every run of the session stays in the history (bounded), where selecting one shows it again, and
+// exports as CSV (one row per trial) or PNG.
 //
 // Real cold pauses the session's own polling (MonitorSession::setBackgroundPaused) from Run
 // until the run finishes, is cancelled or the page goes away: that polling would keep a

@@ -28,7 +28,7 @@ class LoadDemoKnobs;
 class LoadDemoRunsModel;
 class LoadDemoSandbox;
 
-// "What happens when N serverless instances each open their own pool?" (issue 7 §4). Pick a
+// "What happens when N serverless instances each open their own pool?" Pick a
 // scenario (the knobs fill in, all editable), a target and Start: LoadDemoRunner runs the core's
 // simulator on its own threads against real PostgreSQL/PgBouncer limits while the charts fill
 // from the page's own store; each finished run (target) becomes a row of the summary table, and

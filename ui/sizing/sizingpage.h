@@ -23,7 +23,7 @@ namespace poolscope::ui {
 
 class SizingChart;
 
-// "How big may each pool be, given our plan and our instance count?" (issue 5 §3). Inputs on the
+// "How big may each pool be, given our plan and our instance count?" Inputs on the
 // left, recomputed with adviseSizing() as you type; the recommendation, demand, fit verdict and
 // explanation on the right, above a chart of demand against instance count. A max_connections
 // read live by the sampler wins over the preset and says so.

@@ -1,6 +1,7 @@
-// Issue 5 pages on their real widgets, offscreen: EndpointCheckPage (typed string + the real
-// Check button, findings, libpq's parse error, no password anywhere, a live step against a closed
-// loopback port) and SizingPage (recompute as you type, presets, does-not-fit, Copy, the chart).
+// The Endpoint check and Sizing pages on their real widgets, offscreen: EndpointCheckPage (typed
+// string + the real Check button, findings, libpq's parse error, no password anywhere, a live step
+// against a closed loopback port) and SizingPage (recompute as you type, presets, does-not-fit,
+// Copy, the chart).
 #include "core/monitor/monitorsession.h"
 #include "ui/check/endpointcheckpage.h"
 #include "ui/sizing/sizingchart.h"
@@ -65,7 +66,7 @@ QStringList column(const QTreeWidget *tree, int col)
 
 } // namespace
 
-class TestIssue5Pages : public QObject
+class TestCheckAndSizingPages : public QObject
 {
     Q_OBJECT
 
@@ -80,7 +81,7 @@ private Q_SLOTS:
     void sizingCopyAndChart();
 };
 
-void TestIssue5Pages::checkNeonDirectServerless()
+void TestCheckAndSizingPages::checkNeonDirectServerless()
 {
     MonitorSession session;
     EndpointCheckPage page(&session, static_cast<ConnectionProfiles *>(nullptr));
@@ -123,7 +124,7 @@ void TestIssue5Pages::checkNeonDirectServerless()
     QVERIFY(!column(page.findingsView(), 1).contains(QStringLiteral("serverless-direct-endpoint")));
 }
 
-void TestIssue5Pages::checkMalformedShowsLibpqMessage()
+void TestCheckAndSizingPages::checkMalformedShowsLibpqMessage()
 {
     MonitorSession session;
     EndpointCheckPage page(&session, static_cast<ConnectionProfiles *>(nullptr));
@@ -141,7 +142,7 @@ void TestIssue5Pages::checkMalformedShowsLibpqMessage()
         QVERIFY2(!text.contains(Secret), qPrintable(text));
 }
 
-void TestIssue5Pages::checkButtonNeverWaitsForTheNetwork()
+void TestCheckAndSizingPages::checkButtonNeverWaitsForTheNetwork()
 {
     // A loopback port that accepts connections (into the kernel's backlog) and never answers: a
     // live check run on the GUI thread would hold it for at least a step's deadline (2 s), so the
@@ -174,7 +175,7 @@ void TestIssue5Pages::checkButtonNeverWaitsForTheNetwork()
     QVERIFY2(clickMs < 500, qPrintable(QString::number(clickMs)));
 }
 
-void TestIssue5Pages::checkLiveStepsAgainstClosedPort()
+void TestCheckAndSizingPages::checkLiveStepsAgainstClosedPort()
 {
     // A loopback port that was open a moment ago and is closed now: connect is refused at once.
     quint16 port = 0;
@@ -219,7 +220,7 @@ void TestIssue5Pages::checkLiveStepsAgainstClosedPort()
         QVERIFY2(!text.contains(Secret), qPrintable(text));
 }
 
-void TestIssue5Pages::sizingRecomputesOnInstances()
+void TestCheckAndSizingPages::sizingRecomputesOnInstances()
 {
     MonitorSession session;
     SizingPage page(&session);
@@ -239,7 +240,7 @@ void TestIssue5Pages::sizingRecomputesOnInstances()
     QVERIFY(*page.result()->recommendedMax <= maxAt8);
 }
 
-void TestIssue5Pages::sizingPresetUpdatesLimit()
+void TestCheckAndSizingPages::sizingPresetUpdatesLimit()
 {
     MonitorSession session;
     SizingPage page(&session);
@@ -261,7 +262,7 @@ void TestIssue5Pages::sizingPresetUpdatesLimit()
     QCOMPARE(page.result()->maxConnections, 300);
 }
 
-void TestIssue5Pages::sizingDoesNotFitRecommendsPooler()
+void TestCheckAndSizingPages::sizingDoesNotFitRecommendsPooler()
 {
     MonitorSession session;
     SizingPage page(&session);
@@ -280,7 +281,7 @@ void TestIssue5Pages::sizingDoesNotFitRecommendsPooler()
     QVERIFY(page.verdictLabel()->text().contains(QStringLiteral("Fits")));
 }
 
-void TestIssue5Pages::sizingCopyAndChart()
+void TestCheckAndSizingPages::sizingCopyAndChart()
 {
     MonitorSession session;
     SizingPage page(&session);
@@ -324,5 +325,5 @@ void TestIssue5Pages::sizingCopyAndChart()
     QVERIFY(!page.presetCombo()->isEnabled());
 }
 
-QTEST_MAIN(TestIssue5Pages)
-#include "tst_issue5pages.moc"
+QTEST_MAIN(TestCheckAndSizingPages)
+#include "tst_checkandsizingpages.moc"
